@@ -1,0 +1,11 @@
+"""kerasrecipes: the proven training recipes for deep CNNs as Keras 3 code.
+
+The public face of the package: every public name lives in a subpackage and is
+re-exported from it; nothing is defined here.
+"""
+
+__version__ = "0.1.0"
+
+from kerasrecipes import datasets
+from kerasrecipes import layers
+from kerasrecipes import models
