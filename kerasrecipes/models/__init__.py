@@ -1,0 +1,8 @@
+"""Model factories: VGG-style CNNs, MLPs, and fine-tuning of pretrained networks."""
+
+from kerasrecipes.models.mlp import mlp
+from kerasrecipes.models.transfer import STRATEGIES as FINE_TUNE_STRATEGIES
+from kerasrecipes.models.transfer import blocks
+from kerasrecipes.models.transfer import fine_tune
+from kerasrecipes.models.vgg import PRESETS as VGG_PRESETS
+from kerasrecipes.models.vgg import vgg

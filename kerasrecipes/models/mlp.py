@@ -1,0 +1,73 @@
+"""Fully connected networks, the nets of the DNN-tips notes."""
+
+import keras
+
+from kerasrecipes.models import _units
+
+
+def mlp(
+    input_shape,
+    num_classes,
+    hidden=(256, 128),
+    order="dense-bn-act-drop",
+    activation="relu",
+    kernel_initializer="auto",
+    dropout=0.0,
+    weight_decay=None,
+    l1=None,
+    max_norm=None,
+    output_activation="softmax",
+    input_normalization=None,
+    name=None,
+):
+    """Build a multilayer perceptron with the same placement options as `vgg`.
+
+    Args:
+        input_shape: Shape of one example; anything of rank > 1 is flattened.
+        num_classes: Number of output classes.
+        hidden: Units of each hidden layer. Defaults to `(256, 128)`.
+        order: Tokens `dense`, `bn`, `act`, `drop` joined by "-", built as written.
+            Where there is no "drop" token, a positive `dropout` goes after the unit.
+        activation, kernel_initializer, weight_decay, l1, max_norm,
+        output_activation, input_normalization: as for `vgg`.
+        dropout: Dropout rate of the hidden units; `0` builds no Dropout layer.
+        name: Model name. Defaults to "mlp".
+
+    Returns:
+        An uncompiled `keras.Model` with layers `dense{i}`, `bn{i}`, `act{i}`,
+        `drop{i}`, `predictions`.
+
+    Example:
+    >>> model = mlp((28, 28, 1), 10, hidden=(512, 512), activation="maxout", dropout=0.5)
+    """
+    input_shape = _units.check_input_shape(input_shape)
+    _units.check_num_classes(num_classes)
+    hidden = _units.check_units(hidden, "hidden")
+    tokens = _units.parse_order(order, "dense")
+    if "drop" not in tokens:
+        tokens = tokens + ["drop"]
+    _units.check_activation(activation)
+    _units.check_non_negative(dropout, "dropout", upper=1)
+    initializer = _units.resolve_initializer(kernel_initializer, activation)
+    regularizer = _units.make_regularizer(weight_decay, l1)
+    constraint = _units.make_constraint(max_norm, axis=0)
+    widen = _units.width_multiplier(activation)
+    use_bias = _units.needs_bias(tokens)
+
+    inputs, x = _units.input_layers(input_shape, input_normalization)
+    if len(input_shape) > 1:
+        x = keras.layers.Flatten(name="flatten")(x)
+    for i, units in enumerate(hidden, start=1):
+        dense = keras.layers.Dense(
+            units * widen,
+            use_bias=use_bias,
+            kernel_initializer=_units.fresh_initializer(initializer),
+            kernel_regularizer=regularizer,
+            kernel_constraint=constraint,
+            name=f"dense{i}",
+        )
+        x = _units.apply_unit(x, tokens, dense, activation=activation, dropout=dropout,
+                              prefix="", index=i, spatial=False)
+    output_initializer = "glorot_uniform" if kernel_initializer == "auto" else _units.fresh_initializer(initializer)
+    outputs = _units.output_layer(x, num_classes, output_activation, output_initializer, regularizer)
+    return keras.Model(inputs, outputs, name=name or "mlp")

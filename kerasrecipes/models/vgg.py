@@ -1,0 +1,199 @@
+"""VGG-style convolutional networks with selectable BatchNorm, Dropout and activation placement."""
+
+import keras
+
+from kerasrecipes.models import _units
+
+# Simonyan & Zisserman 2014, table 1: filters per stage and 3x3 convolutions per
+# stage for configurations A (VGG11), B (VGG13), D (VGG16) and E (VGG19).
+PRESETS = {
+    "vgg11": {"filters": (64, 128, 256, 512, 512), "convs_per_stage": (1, 1, 2, 2, 2)},
+    "vgg13": {"filters": (64, 128, 256, 512, 512), "convs_per_stage": (2, 2, 2, 2, 2)},
+    "vgg16": {"filters": (64, 128, 256, 512, 512), "convs_per_stage": (2, 2, 3, 3, 3)},
+    "vgg19": {"filters": (64, 128, 256, 512, 512), "convs_per_stage": (2, 2, 4, 4, 4)},
+}
+HEADS = ("flatten", "gap")
+POOLINGS = ("max", "avg", "stride")
+DEFAULT_FILTERS = (64, 128, 256)
+DEFAULT_CONVS_PER_STAGE = 2
+
+
+def _stage_plan(preset, filters, convs_per_stage):
+    """Filters and conv counts per stage, from a preset table or the arguments."""
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)} or None. Received preset={preset!r}")
+        table = PRESETS[preset]
+        filters = table["filters"] if filters is None else filters
+        convs_per_stage = table["convs_per_stage"] if convs_per_stage is None else convs_per_stage
+    filters = _units.check_units(DEFAULT_FILTERS if filters is None else filters, "filters")
+    if not filters:
+        raise ValueError("filters must name at least one stage. Received filters=()")
+    convs = DEFAULT_CONVS_PER_STAGE if convs_per_stage is None else convs_per_stage
+    convs = _units.check_units(convs, "convs_per_stage")
+    if len(convs) == 1:
+        convs = convs * len(filters)
+    if len(convs) != len(filters):
+        raise ValueError(
+            "convs_per_stage must be an int or give one count per stage of filters "
+            f"({len(filters)} stages). Received convs_per_stage={convs_per_stage!r}, filters={filters!r}"
+        )
+    return filters, convs
+
+
+def _check_fits(input_shape, stages, pooling):
+    """Every stage halves the feature map; the last one must still be at least 1x1."""
+    height, width = input_shape[:2]
+    for _ in range(stages):
+        if pooling == "stride":  # a 'same'-padded stride-2 conv rounds up
+            height, width = -(-height // 2), -(-width // 2)
+        else:  # a 2x2 'valid' pooling rounds down
+            height, width = height // 2, width // 2
+        if height < 1 or width < 1:
+            raise ValueError(
+                f"input_shape={tuple(input_shape)} is too small for {stages} pooling stages: "
+                "each halves the height and width. Use a larger input or fewer stages (filters)."
+            )
+
+
+def vgg(
+    input_shape,
+    num_classes,
+    *,
+    preset=None,
+    filters=None,
+    convs_per_stage=None,
+    order="conv-bn-act",
+    activation="relu",
+    kernel_initializer="auto",
+    dropout=0.0,
+    dense_units=None,
+    dense_dropout=0.5,
+    head="flatten",
+    pooling="max",
+    weight_decay=None,
+    l1=None,
+    max_norm=None,
+    output_activation="softmax",
+    input_normalization=None,
+    name=None,
+):
+    """Build a VGG-style CNN: stages of 3x3 convolution units, each stage ending in a 2x down-sampling.
+
+    Args:
+        input_shape: `(height, width, channels)`, channels last.
+        num_classes: Number of output classes.
+        preset: "vgg11", "vgg13", "vgg16" or "vgg19" for Simonyan & Zisserman's
+            stage layout; `filters` or `convs_per_stage`, when also given, override
+            the preset's. Defaults to `None` (`filters=(64, 128, 256)`, 2 convs per stage).
+        filters: Filters per stage.
+        convs_per_stage: 3x3 convolutions per stage, an int or one per stage.
+        order: The unit after each convolution, tokens `conv`, `bn`, `act`, `drop`
+            joined by "-", built exactly as written: "conv-bn-act" (BatchNorm
+            before the nonlinearity, as Ioffe & Szegedy), "conv-act-bn",
+            "conv-act", "conv-drop-act", "conv-bn-act-drop". The head's dense
+            units follow the same order.
+        activation: "relu", "leaky_relu" (slope 0.01), "prelu" (one slope per
+            channel), "rrelu", "elu", "selu", "gelu", "swish", "tanh", "sigmoid",
+            "maxout" (2 pieces: the conv before it gets twice the filters), a
+            callable, or a layer (cloned for every unit).
+        kernel_initializer: "auto" pairs He normal with the ReLU family, Glorot
+            with tanh/sigmoid and LeCun normal with SELU; or "zeros",
+            "small_random" (N(0, 0.01)), "glorot", "he", "lecun", or any Keras
+            initializer.
+        dropout: Dropout rate of the conv units. Where `order` has a "drop"
+            token it goes there; otherwise after each stage's pooling. `0` builds
+            no Dropout layer.
+        dense_units: Hidden dense layers of the head. Defaults to `(512,)` for
+            `head="flatten"` and `()` for `head="gap"`.
+        dense_dropout: Dropout rate of the head's dense units ("drop" token
+            position, else after the activation). Defaults to `0.5` (Hinton et al.).
+        head: "flatten" (the classic Flatten + dense layers) or "gap" (global
+            average pooling).
+        pooling: "max" or "avg" (2x2, stride 2), or "stride" (the last conv of
+            each stage gets stride 2, as in the all-convolutional net).
+        weight_decay: L2 coefficient on every kernel (`keras.regularizers.L2`).
+        l1: L1 coefficient on every kernel; with `weight_decay`, elastic net.
+        max_norm: Max-norm constraint on every unit's incoming weights ("c of 3 or 4").
+        output_activation: "softmax", another activation name, or `None` for logits.
+        input_normalization: Optional `(mean, variance)` for a
+            `keras.layers.Normalization` in front of the network.
+        name: Model name. Defaults to the preset or "vgg".
+
+    Returns:
+        An uncompiled `keras.Model`; layers are named `block{s}_conv{i}`,
+        `block{s}_bn{i}`, `block{s}_act{i}`, `block{s}_pool`, `fc{j}`, `predictions`.
+
+    Example:
+    >>> model = vgg((28, 28, 1), 10, filters=(16, 32), order="conv-act-bn",
+    ...             activation="elu", head="gap")
+    >>> model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    """
+    input_shape = _units.check_input_shape(input_shape, rank=3)
+    _units.check_num_classes(num_classes)
+    filters, convs = _stage_plan(preset, filters, convs_per_stage)
+    tokens = _units.parse_order(order, "conv")
+    _units.check_activation(activation)
+    _units.check_non_negative(dropout, "dropout", upper=1)
+    _units.check_non_negative(dense_dropout, "dense_dropout", upper=1)
+    if head not in HEADS:
+        raise ValueError(f"head must be one of {', '.join(HEADS)}. Received head={head!r}")
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}. Received pooling={pooling!r}")
+    if dense_units is None:
+        dense_units = (512,) if head == "flatten" else ()
+    dense_units = _units.check_units(dense_units, "dense_units")
+    _check_fits(input_shape, len(filters), pooling)
+    initializer = _units.resolve_initializer(kernel_initializer, activation)
+    regularizer = _units.make_regularizer(weight_decay, l1)
+    conv_constraint = _units.make_constraint(max_norm, axis=[0, 1, 2])
+    dense_constraint = _units.make_constraint(max_norm, axis=0)
+    widen = _units.width_multiplier(activation)
+    stage_dropout_in_unit = "drop" in tokens
+    use_bias = _units.needs_bias(tokens)
+
+    inputs, x = _units.input_layers(input_shape, input_normalization)
+    for stage, (width, count) in enumerate(zip(filters, convs), start=1):
+        for i in range(1, count + 1):
+            strided = pooling == "stride" and i == count
+            conv = keras.layers.Conv2D(
+                width * widen,
+                3,
+                strides=2 if strided else 1,
+                padding="same",
+                use_bias=use_bias,
+                kernel_initializer=_units.fresh_initializer(initializer),
+                kernel_regularizer=regularizer,
+                kernel_constraint=conv_constraint,
+                name=f"block{stage}_conv{i}",
+            )
+            x = _units.apply_unit(x, tokens, conv, activation=activation, dropout=dropout,
+                                  prefix=f"block{stage}_", index=i, spatial=True)
+        if pooling == "max":
+            x = keras.layers.MaxPooling2D(2, name=f"block{stage}_pool")(x)
+        elif pooling == "avg":
+            x = keras.layers.AveragePooling2D(2, name=f"block{stage}_pool")(x)
+        if dropout and not stage_dropout_in_unit:
+            x = keras.layers.Dropout(dropout, name=f"block{stage}_drop")(x)
+
+    if head == "flatten":
+        x = keras.layers.Flatten(name="flatten")(x)
+    else:
+        x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    dense_tokens = ["dense" if t == "conv" else t for t in tokens]
+    if "drop" not in dense_tokens:
+        dense_tokens.append("drop")
+    for j, units in enumerate(dense_units, start=1):
+        dense = keras.layers.Dense(
+            units * widen,
+            use_bias=use_bias,
+            kernel_initializer=_units.fresh_initializer(initializer),
+            kernel_regularizer=regularizer,
+            kernel_constraint=dense_constraint,
+            name=f"fc{j}",
+        )
+        x = _units.apply_unit(x, dense_tokens, dense, activation=activation, dropout=dense_dropout,
+                              prefix="fc_", index=j, spatial=False)
+    output_initializer = "glorot_uniform" if kernel_initializer == "auto" else _units.fresh_initializer(initializer)
+    outputs = _units.output_layer(x, num_classes, output_activation, output_initializer, regularizer)
+    return keras.Model(inputs, outputs, name=name or preset or "vgg")
