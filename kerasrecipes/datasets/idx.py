@@ -9,12 +9,14 @@ import numpy as np
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def read_idx(path, expected_ndim=None):
+def read_idx(path, expected_ndim=None, expected_shape=None):
     """Read a gzipped or plain IDX file into a numpy array, checking its header.
 
     Args:
         path: The file. Gzip is detected from its first two bytes, not its name.
         expected_ndim: If given, the number of dimensions the header must declare.
+        expected_shape: If given, a tuple the declared shape must match; `None`
+            entries match any size (e.g. `(None, 28, 28)` for 28x28 images).
 
     Returns:
         A numpy array with the shape the header declares.
@@ -27,6 +29,10 @@ def read_idx(path, expected_ndim=None):
     >>> images = read_idx("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
     """
     path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"IDX file {path!r} does not exist or is not a file")
+    if expected_shape is not None:
+        expected_ndim = len(expected_shape)
     with open(path, "rb") as f:
         head = f.read(2)
     opener = gzip.open if head == b"\x1f\x8b" else open
@@ -44,6 +50,11 @@ def read_idx(path, expected_ndim=None):
     if len(raw) < header:
         raise ValueError(f"IDX file {path!r} is truncated inside its header")
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    if expected_shape is not None and any(
+        want is not None and want != got for want, got in zip(expected_shape, shape)
+    ):
+        wanted = tuple("any" if w is None else w for w in expected_shape)
+        raise ValueError(f"IDX file {path!r} declares shape {shape}, expected {wanted}")
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
     expected = int(np.prod(shape)) * dtype.itemsize
     found = len(raw) - header
