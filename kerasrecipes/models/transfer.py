@@ -34,8 +34,8 @@ def _default_feature_layer(base_model, strategy, grouped):
     if strategy == "features_from":
         # "Train the classifier on activations from somewhere earlier in the network":
         # default to the end of the middle block.
-        middle = grouped[max(0, len(grouped) // 2 - 1)][1]
-        return middle[-1].name
+        middle = grouped[max(0, len(grouped) // 2 - 1)][0]
+        return [layer.name for layer in base_model.layers if layer.name.split("_")[0] == middle][-1]
     last = base_model.layers[-1]
     # A classifier base ends in its own "predictions" layer; the features are just before it.
     if last.name == "predictions" and len(base_model.layers) > 1:
@@ -111,10 +111,12 @@ def fine_tune(
     except ValueError as e:
         raise ValueError(f"feature_layer {feature_layer!r} is not a layer of {base_model.name!r}.") from e
 
+    # Count blocks only up to the features: "top" means the top of what the new model uses.
+    used = blocks(keras.Model(base_model.inputs, features))
     if strategy == "top":
-        unfrozen = {block for block, _ in grouped[-num_blocks:]} if num_blocks else set()
+        unfrozen = {block for block, _ in used[-num_blocks:]} if num_blocks else set()
     elif strategy == "deep":
-        unfrozen = {block for block, _ in grouped[num_blocks:]}
+        unfrozen = {block for block, _ in used[num_blocks:]}
     else:
         unfrozen = set()
     for layer in base_model.layers:

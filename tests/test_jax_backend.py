@@ -1,0 +1,40 @@
+"""Models, layers and their saved files work under KERAS_BACKEND=jax, not only TensorFlow."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+SCRIPT = textwrap.dedent(
+    """
+    import numpy as np, keras
+    assert keras.backend.backend() == "jax"
+    import kerasrecipes as kr
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 12, 12, 1)).astype("float32")
+    y = (x.mean(axis=(1, 2, 3)) > 0).astype("int32")
+    model = kr.models.vgg((12, 12, 1), 2, filters=(8, 16), order="conv-bn-act-drop", dropout=0.1,
+                          activation="rrelu", head="gap", dense_units=(16,), weight_decay=1e-4)
+    model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=4, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0], history.history
+    model.save("{path}")
+    loaded = keras.saving.load_model("{path}")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    m = kr.models.mlp((12, 12, 1), 2, hidden=(8,), activation="maxout")
+    m.compile("adam", "sparse_categorical_crossentropy")
+    m.fit(x, y, epochs=1, verbose=0)
+    print("JAX-OK")
+    """
+)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install '.[dev]')")
+def test_factory_model_fits_and_round_trips_under_jax(tmp_path):
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    script = SCRIPT.replace("{path}", str(tmp_path / "jax.keras"))
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "JAX-OK" in result.stdout, result.stderr[-3000:]
