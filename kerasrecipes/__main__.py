@@ -1,0 +1,5 @@
+import sys
+
+from kerasrecipes.cli import main
+
+sys.exit(main())
