@@ -2,3 +2,7 @@
 
 from kerasrecipes.layers.maxout import Maxout
 from kerasrecipes.layers.rrelu import RReLU
+from kerasrecipes.layers.fancy_pca import FancyPCA
+from kerasrecipes.layers.random_hsv import RandomHSV
+from kerasrecipes.layers.random_resized_crop import RandomResizedCrop
+from kerasrecipes.layers.whitening import Whitening
