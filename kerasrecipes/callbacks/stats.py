@@ -1,0 +1,469 @@
+"""Layer statistics and per-batch losses: vanishing gradients, dead ReLUs and noisy batches as numbers.
+
+Keras's callbacks record epoch-level metrics only. The notes ask for three more
+things to look at: the per-layer activation variance (the initialization
+figures), the fraction of dead ReLU units ("as much as 40% of your network can
+be dead"), the gradient norm per layer (vanishing and exploding gradients), and
+the per-batch loss curve whose "width" tells the batch size is too small.
+
+`LayerStats` measures the first three at epoch ends on a fixed sample batch;
+`BatchLossRecorder` is the one opt-in per-batch hook. `loss_and_gradients`
+computes gradients with the active backend (TensorFlow or JAX).
+"""
+
+import json
+import math
+import os
+import warnings
+
+import keras
+import numpy as np
+from keras import ops
+
+_RELU_NAMES = ("relu", "relu6")
+
+
+# --------------------------------------------------------------------------- gradients
+
+def _check_backend():
+    backend = keras.backend.backend()
+    if backend not in ("tensorflow", "jax"):
+        raise NotImplementedError(
+            f"kerasrecipes computes gradients with the TensorFlow or JAX backend; the active "
+            f"backend is {backend!r}. Set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax."
+        )
+    return backend
+
+
+def _value_and_grad(fn, values):
+    """`fn(values) -> (loss, aux)`; returns `(loss, aux, grads)` with the active backend's autodiff.
+
+    The only backend-specific code of the package's diagnostics lives here.
+    """
+    backend = _check_backend()
+    if backend == "jax":
+        import jax
+
+        (loss, aux), grads = jax.value_and_grad(fn, has_aux=True)(values)
+        return loss, aux, grads
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(values)
+            loss, aux = fn(values)
+        return loss, aux, tape.gradient(loss, values)
+
+
+def _data_loss_fn(model, loss):
+    """A `(x, y, y_pred) -> scalar` function: the given loss, else the model's compiled loss."""
+    if loss is not None:
+        fn = keras.losses.get(loss)
+        return lambda x, y, y_pred: ops.mean(fn(y, y_pred))
+    if getattr(model, "compiled", False) and getattr(model, "loss", None) is not None:
+        return lambda x, y, y_pred: model.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+    raise ValueError(
+        "gradients need a loss: compile the model with one, or pass loss=... "
+        f"Received an uncompiled model {model.name!r} and loss=None"
+    )
+
+
+def loss_and_gradients(model, x, y, *, loss=None, training=True, trainable_values=None,
+                       non_trainable_values=None):
+    """The loss on `(x, y)` and its gradient for every trainable weight, with the active backend.
+
+    Pure with respect to the model: it runs `model.stateless_call`, so BatchNorm
+    statistics, dropout seeds and weights are left as they were. Regularization
+    losses of the weights (kernel_regularizer, ...) are part of the loss.
+
+    Args:
+        model: A built Keras model.
+        x: Inputs.
+        y: Targets.
+        loss: A loss name, function or `keras.losses.Loss`. Defaults to the
+            compiled loss (`model.compute_loss`, which adds `model.losses`).
+        training: Whether layers run in training mode. Defaults to `True`, the
+            mode the optimizer's gradients are computed in.
+        trainable_values, non_trainable_values: Optional variable values to use
+            instead of the model's own (a stateless training loop passes them).
+
+    Returns:
+        `(loss, grads, y_pred, non_trainable_values)`: a float, a list of arrays
+        in the order of `model.trainable_variables`, the predictions and the
+        non-trainable values after the call (e.g. updated BatchNorm moments).
+
+    Raises:
+        NotImplementedError: under a backend other than TensorFlow or JAX.
+
+    Example:
+    >>> loss, grads, _, _ = loss_and_gradients(model, x[:64], y[:64])
+    """
+    loss_fn = _data_loss_fn(model, loss)
+    if trainable_values is None:
+        trainable_values = [v.value for v in model.trainable_variables]
+    if non_trainable_values is None:
+        non_trainable_values = [v.value for v in model.non_trainable_variables]
+    uses_compiled = loss is None
+
+    def compute(values):
+        y_pred, new_non_trainable = model.stateless_call(values, non_trainable_values, x, training=training)
+        mapping = list(zip(model.trainable_variables, values))
+        mapping += list(zip(model.non_trainable_variables, new_non_trainable))
+        with keras.StatelessScope(state_mapping=mapping):
+            total = loss_fn(x, y, y_pred)
+            if not uses_compiled:  # compute_loss adds these itself
+                extra = [ops.sum(ops.cast(l, total.dtype)) for l in model.losses]
+                if extra:
+                    total = total + ops.sum(ops.stack(extra))
+        return total, (y_pred, new_non_trainable)
+
+    total, (y_pred, new_non_trainable), grads = _value_and_grad(compute, trainable_values)
+    return float(ops.convert_to_numpy(total)), list(grads), y_pred, list(new_non_trainable)
+
+
+# --------------------------------------------------------------------------- activations
+
+def _is_relu(layer):
+    activation = getattr(layer, "activation", None)
+    if isinstance(layer, keras.layers.ReLU):
+        return not layer.negative_slope and not layer.threshold
+    if activation is None or not callable(activation):
+        return False
+    try:
+        return keras.activations.serialize(activation) in _RELU_NAMES
+    except (ValueError, TypeError):
+        return False
+
+
+def _probe_layers(model, layers=None):
+    """(name, layer) pairs whose outputs are recorded, in model order."""
+    chosen = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if layers is not None and layer.name not in layers:
+            continue
+        chosen.append(layer)
+    return chosen
+
+
+def _layer_outputs(model, chosen, x):
+    """Each chosen layer's output on `x` in inference mode, or `None` for a subclassed model."""
+    if isinstance(model, keras.Sequential):
+        outputs, h = {}, x
+        for layer in model.layers:
+            h = layer(h, training=False)
+            outputs[layer.name] = h
+        return [outputs[layer.name] for layer in chosen]
+    try:
+        probe = keras.Model(model.inputs, [layer.output for layer in chosen])
+    except (AttributeError, ValueError, TypeError):
+        return None
+    result = probe(x, training=False)
+    return result if isinstance(result, (list, tuple)) else [result]
+
+
+def _activation_stats(value, relu):
+    a = np.asarray(ops.convert_to_numpy(value), dtype="float64")
+    stats = {"mean": float(a.mean()), "std": float(a.std())}
+    if relu:
+        # A unit is a channel (conv) or a neuron (dense): dead when it outputs
+        # zero for every example and position of the sample.
+        per_unit = a.reshape(-1, a.shape[-1]).max(axis=0)
+        stats["dead_fraction"] = float(np.mean(per_unit <= 0.0))
+    else:
+        stats["dead_fraction"] = None
+    return stats
+
+
+def layer_statistics(model, x, y=None, *, loss=None, layers=None):
+    """One snapshot of per-layer activation statistics and per-weight gradient norms.
+
+    What the initialization figures of the notes show: the mean and standard
+    deviation of every layer's output (inference mode), the fraction of ReLU
+    units that never fire on `x`, and, when `y` is given, the L2 norm of the
+    gradient of the loss for every trainable weight.
+
+    Args:
+        model: A built Keras model (Sequential or Functional for activations;
+            a subclassed model gets gradients only).
+        x: A small sample batch of inputs (64-256 examples is plenty).
+        y: Its targets; `None` skips the gradients.
+        loss: Loss for the gradients. Defaults to the compiled loss.
+        layers: Optional layer names to record. Defaults to all layers.
+
+    Returns:
+        A dict `{"activations": {layer: {"mean", "std", "dead_fraction"}},
+        "gradients": {weight_path: norm}, "loss": float or None}`;
+        `dead_fraction` is `None` for layers without a ReLU output.
+
+    Example:
+    >>> snap = layer_statistics(model, x[:128], y[:128])
+    >>> snap["activations"]["dense"]["std"]
+    """
+    chosen = _probe_layers(model, layers)
+    outputs = _layer_outputs(model, chosen, x)
+    activations = {}
+    if outputs is not None:
+        for layer, value in zip(chosen, outputs):
+            activations[layer.name] = _activation_stats(value, _is_relu(layer))
+    gradients, value = {}, None
+    if y is not None:
+        value, grads, _, _ = loss_and_gradients(model, x, y, loss=loss)
+        for variable, grad in zip(model.trainable_variables, grads):
+            g = np.asarray(ops.convert_to_numpy(grad), dtype="float64") if grad is not None else np.zeros(1)
+            gradients[variable.path] = float(np.sqrt(np.sum(g * g)))
+    return {"activations": activations, "gradients": gradients, "loss": value}
+
+
+def as_layer_stats(stats):
+    """Normalize a `LayerStats` callback, its `.stats` dict, a snapshot or a JSON path to the history form.
+
+    Returns:
+        `{"epochs": [...], "activations": {layer: {"mean": [...], "std": [...],
+        "dead_fraction": [...] or None}}, "gradients": {weight: [...]}, "loss": [...]}`.
+    """
+    if isinstance(stats, LayerStats):
+        stats = stats.stats
+    elif isinstance(stats, (str, os.PathLike)):
+        with open(os.fspath(stats)) as f:
+            stats = json.load(f)
+    if not isinstance(stats, dict) or "activations" not in stats or "gradients" not in stats:
+        raise ValueError(
+            "layer stats must be a LayerStats callback, its .stats dict, a layer_statistics() "
+            f"snapshot or a JSON file of one. Received {stats!r:.80}"
+        )
+    if "epochs" in stats:
+        return stats
+    # A single snapshot: wrap every number in a one-element list.
+    return {
+        "epochs": [0],
+        "activations": {k: {m: (None if v is None else [v]) if m == "dead_fraction" else [v]
+                            for m, v in s.items()} for k, s in stats["activations"].items()},
+        "gradients": {k: [v] for k, v in stats["gradients"].items()},
+        "loss": [stats.get("loss")],
+    }
+
+
+def _atomic_json(path, data):
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{os.path.basename(path)}")
+    with open(tmp, "w") as f:
+        json.dump(data, f, default=lambda v: None)
+    os.replace(tmp, path)
+    return path
+
+
+def _finite_or_none(value):
+    return value if value is None or math.isfinite(value) else None
+
+
+# --------------------------------------------------------------------------- callbacks
+
+class LayerStats(keras.callbacks.Callback):
+    """Record per-layer activation statistics, dead ReLUs and gradient norms at epoch ends.
+
+    On a fixed sample batch, before training and after every `every` epochs, it
+    records what `layer_statistics` measures, so vanishing and exploding
+    gradients and dying ReLUs show up as numbers (`.stats`) and as figures
+    (`kerasrecipes.plots.layer_stats`). It adds `dead_fraction` (over all ReLU
+    units) and `grad_norm_ratio` (first kernel's gradient norm over the last
+    one's: far below 1 means vanishing gradients) to the epoch logs, NaN on
+    epochs it skips. Keras has no such callback (TensorBoard's histograms need
+    TensorBoard and show weights, not dead units or gradient norms per layer).
+
+    Cost: one inference pass and one forward/backward pass on the sample per
+    recorded epoch, no per-batch work. Gradients use the active backend
+    (TensorFlow or JAX); under another backend `on_train_begin` raises.
+
+    Args:
+        every: Record after every `every` epochs. Defaults to `1`.
+        sample: `(x, y)` arrays the statistics are computed on; the first
+            `sample_size` examples are copied and kept (a small array, so the
+            callback stays cheap to deep-copy for keras-tuner).
+        sample_size: Examples kept from `sample`. Defaults to `64`.
+        at_start: Also record before the first epoch (the initialization
+            figures). Defaults to `True`.
+        layers: Optional layer names to record. Defaults to all layers.
+        loss: Loss for the gradients. Defaults to the compiled loss.
+
+    Attributes:
+        stats: `{"epochs": [...], "activations": {...}, "gradients": {...},
+            "loss": [...]}`; epoch 0 is before training, epoch k after the k-th.
+
+    Example:
+    >>> stats = LayerStats(sample=(x_val[:64], y_val[:64]))
+    >>> model.fit(x, y, epochs=5, callbacks=[stats])
+    >>> kerasrecipes.plots.layer_stats(stats)
+    """
+
+    def __init__(self, every=1, sample=None, sample_size=64, at_start=True, layers=None, loss=None):
+        super().__init__()
+        if int(every) != every or every < 1:
+            raise ValueError(f"every must be a positive integer. Received every={every!r}")
+        if int(sample_size) != sample_size or sample_size < 1:
+            raise ValueError(f"sample_size must be a positive integer. Received sample_size={sample_size!r}")
+        if not isinstance(sample, (tuple, list)) or len(sample) != 2:
+            raise ValueError(
+                "sample must be an (x, y) pair of arrays, e.g. sample=(x_val[:64], y_val[:64]). "
+                f"Received sample={sample!r:.80}"
+            )
+        x, y = np.asarray(sample[0]), np.asarray(sample[1])
+        if len(x) != len(y) or len(x) == 0:
+            raise ValueError(
+                f"sample needs as many targets as inputs, at least one. Received {len(x)} inputs "
+                f"and {len(y)} targets"
+            )
+        self.every = int(every)
+        self.sample_size = int(sample_size)
+        self.x = np.array(x[: self.sample_size])
+        self.y = np.array(y[: self.sample_size])
+        self.at_start = bool(at_start)
+        self.layers = None if layers is None else list(layers)
+        self.loss = loss
+        self.stats = None
+
+    def on_train_begin(self, logs=None):
+        _check_backend()
+        self.stats = {"epochs": [], "activations": {}, "gradients": {}, "loss": []}
+        self._epoch_offset = 0
+        if self.at_start:
+            self._record(0)
+
+    def _record(self, epoch):
+        snap = layer_statistics(self.model, self.x, self.y, loss=self.loss, layers=self.layers)
+        if not snap["activations"] and not self.stats["activations"]:
+            warnings.warn(
+                f"LayerStats: model {self.model.name!r} is subclassed, so only gradient norms "
+                "are recorded (activations need a Sequential or Functional model)",
+                stacklevel=2,
+            )
+        n_before = len(self.stats["epochs"])
+        self.stats["epochs"].append(epoch)
+        self.stats["loss"].append(_finite_or_none(snap["loss"]))
+        for name, s in snap["activations"].items():
+            entry = self.stats["activations"].setdefault(
+                name, {"mean": [None] * n_before, "std": [None] * n_before,
+                       "dead_fraction": None if s["dead_fraction"] is None else [None] * n_before})
+            entry["mean"].append(_finite_or_none(s["mean"]))
+            entry["std"].append(_finite_or_none(s["std"]))
+            if entry["dead_fraction"] is not None:
+                entry["dead_fraction"].append(s["dead_fraction"])
+        for name, norm in snap["gradients"].items():
+            self.stats["gradients"].setdefault(name, [None] * n_before).append(_finite_or_none(norm))
+        return snap
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        if logs is None:
+            return
+        if done % self.every:
+            logs["dead_fraction"] = float("nan")
+            logs["grad_norm_ratio"] = float("nan")
+            return
+        snap = self._record(done)
+        relu = [s["dead_fraction"] for s in snap["activations"].values() if s["dead_fraction"] is not None]
+        logs["dead_fraction"] = float(np.mean(relu)) if relu else float("nan")
+        kernels = [v for k, v in snap["gradients"].items() if k.split("/")[-1] == "kernel"]
+        ratio = kernels[0] / kernels[-1] if len(kernels) >= 2 and kernels[-1] > 0 else float("nan")
+        logs["grad_norm_ratio"] = float(ratio)
+
+    def save(self, path):
+        """Write `.stats` as JSON atomically; `plots.layer_stats(path)` and `diagnose` read it."""
+        if self.stats is None:
+            raise ValueError("LayerStats has nothing to save: it has not been used in a fit yet")
+        return _atomic_json(path, self.stats)
+
+
+class BatchLossRecorder(keras.callbacks.Callback):
+    """Record the training loss of every batch: the curve whose "width" tells the batch size.
+
+    Keras logs the running mean of the loss over the epoch at each batch; this
+    callback recovers each batch's own loss from the loss tracker's running sum
+    and count (exact, whatever the batch sizes), so `plots.history` can draw the
+    per-batch curve with its moving average and `diagnose` can judge its width
+    ("noisy_batches"). At each epoch end it adds `batch_loss_width` to the logs:
+    the spread of that epoch's batch losses around their moving average,
+    relative to its level.
+
+    Cost: this is the package's only per-batch hook, so it is opt-in. Overriding
+    `on_train_batch_end` turns off Keras's asynchronous dispatch for every
+    callback of the fit, and each batch waits for its loss to reach the host.
+    On a small CNN on 2 CPU cores that cost a few percent of epoch time (see
+    BENCHMARKS.md); on a fast accelerator with tiny batches it can be more.
+
+    Args:
+        window: Moving-average window, in batches, for `batch_loss_width`.
+            Defaults to `20`.
+
+    Attributes:
+        losses: Loss of every batch, across epochs.
+        epochs: The epoch index of every batch.
+
+    Example:
+    >>> recorder = BatchLossRecorder()
+    >>> history = model.fit(x, y, epochs=3, callbacks=[recorder])
+    >>> kerasrecipes.plots.history(history, batch_losses=recorder)
+    """
+
+    def __init__(self, window=20):
+        super().__init__()
+        if int(window) != window or window < 1:
+            raise ValueError(f"window must be a positive integer. Received window={window!r}")
+        self.window = int(window)
+        self.losses = []
+        self.epochs = []
+
+    def on_train_begin(self, logs=None):
+        self.losses = []
+        self.epochs = []
+        self._epoch = 0
+        self._tracker = next(
+            (m for m in self.model.metrics
+             if m.name == "loss" and hasattr(m, "total") and hasattr(m, "count")), None)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._seen = 0  # batches this epoch
+        self._total, self._count = 0.0, 0.0
+        self._mean = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._tracker is not None:
+            total = float(ops.convert_to_numpy(self._tracker.total))
+            count = float(ops.convert_to_numpy(self._tracker.count))
+            new = count - self._count
+            loss = (total - self._total) / new if new > 0 else float("nan")
+            self._total, self._count = total, count
+        else:
+            # No tracker (a custom train_step): de-average the logged running mean,
+            # assuming equal batch sizes.
+            mean = float((logs or {}).get("loss", float("nan")))
+            self._seen += 1
+            loss = self._seen * mean - (self._seen - 1) * self._mean
+            self._mean = mean
+        self.losses.append(loss)
+        self.epochs.append(self._epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        from kerasrecipes.diagnose import moving_average
+
+        this = np.asarray([l for l, e in zip(self.losses, self.epochs) if e == epoch], dtype="float64")
+        if len(this) >= 2:
+            trend = moving_average(this, self.window)
+            level = np.nanmean(trend)
+            logs["batch_loss_width"] = float(np.nanstd(this - trend) / abs(level)) if level else float("nan")
+        else:
+            logs["batch_loss_width"] = float("nan")
+
+    def to_dict(self):
+        """`{"loss": [...], "epoch": [...]}`, JSON-ready."""
+        return {"loss": [_finite_or_none(float(v)) for v in self.losses], "epoch": list(map(int, self.epochs))}
+
+    def save(self, path):
+        """Write the per-batch losses as JSON atomically (`plots.history` and `diagnose` read it)."""
+        return _atomic_json(path, self.to_dict())
