@@ -9,3 +9,7 @@ __version__ = "0.1.0"
 from kerasrecipes import datasets
 from kerasrecipes import layers
 from kerasrecipes import models
+from kerasrecipes import callbacks
+from kerasrecipes import ensembles
+from kerasrecipes import schedules
+from kerasrecipes.lr_finder import lr_find

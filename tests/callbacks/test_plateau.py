@@ -1,0 +1,141 @@
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+from _cb_helpers import Driver, stamp, tiny_data, tiny_model
+from kerasrecipes.callbacks import EarlyStopping, HalveLROnPlateau
+
+
+def keras_reference_lrs(values, **kwargs):
+    """LR before each epoch's end under Keras's own ReduceLROnPlateau."""
+    model = tiny_model(lr=0.1)
+    ref = keras.callbacks.ReduceLROnPlateau(**kwargs)
+    ref.set_model(model)
+    ref.on_train_begin()
+    lrs = []
+    for epoch, v in enumerate(values):
+        lrs.append(float(model.optimizer.learning_rate))
+        ref.on_epoch_end(epoch, {"val_loss": v})
+    return lrs + [float(model.optimizer.learning_rate)]
+
+
+@pytest.mark.parametrize("cooldown", [0, 2])
+def test_lr_trajectory_matches_keras_reduce_lr_on_plateau(cooldown):
+    rng = np.random.default_rng(cooldown)
+    values = list(1.0 + 0.1 * rng.normal(size=25))
+    ours = Driver(HalveLROnPlateau(patience=2, cooldown=cooldown, min_lr=1e-9, verbose=0), tiny_model(0.1))
+    ours.run(values)
+    assert ours.epochs_run == 25
+    expected = keras_reference_lrs(values, factor=0.5, patience=2, cooldown=cooldown, min_lr=1e-9, min_delta=0.0)
+    np.testing.assert_allclose(ours.lrs + [float(ours.model.optimizer.learning_rate)], expected, rtol=1e-6)
+    assert ours.callback.halvings == sum(b < a for a, b in zip(expected, expected[1:]))
+
+
+def test_halves_exactly_after_patience_and_respects_cooldown():
+    # best at epoch 1; epochs 2, 3 do not improve -> halve at the end of epoch 3;
+    # cooldown=2 as Keras counts it: epoch 4 is ignored, counting resumes in the
+    # cooldown's last epoch (5), so epochs 5, 6 without improvement halve at 6.
+    values = [1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.9, 0.9, 0.9]
+    d = Driver(HalveLROnPlateau(patience=2, cooldown=2, verbose=0), tiny_model(0.1)).run(values)
+    np.testing.assert_allclose(d.lrs, [0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025], rtol=1e-6)
+    d0 = Driver(HalveLROnPlateau(patience=2, cooldown=0, verbose=0), tiny_model(0.1)).run(values)
+    np.testing.assert_allclose(d0.lrs, [0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.0125], rtol=1e-6)
+    assert d.callback.halvings == 2
+
+
+def test_rolls_back_to_best_weights_at_each_halving():
+    model = tiny_model(0.1)
+    cb = HalveLROnPlateau(patience=1, verbose=0)
+    cb.set_model(model)
+    cb.on_train_begin()
+    for epoch, v in enumerate([1.0, 0.4, 0.7]):  # best is epoch 1; halving at epoch 2
+        stamp(model, float(epoch))
+        cb.on_epoch_end(epoch, {"val_loss": v})
+    assert cb.halvings == 1 and cb.best_epoch == 1
+    for w in model.get_weights():
+        np.testing.assert_array_equal(w, np.full(w.shape, 1.0, w.dtype))
+
+
+def test_stops_after_max_halvings_leaving_best_weights():
+    values = [1.0, 0.5] + [0.9] * 20
+    d = Driver(HalveLROnPlateau(patience=2, max_halvings=2, verbose=0), tiny_model(0.1)).run(values)
+    # halvings at epochs 3 and 5; the third exhausted patience (epoch 7) stops.
+    assert d.callback.halvings == 2
+    assert d.epochs_run == 8 and d.callback.stopped_epoch == 7
+    np.testing.assert_allclose(d.lrs[-1], 0.025, rtol=1e-6)
+    for w in d.model.get_weights():
+        np.testing.assert_array_equal(w, np.ones_like(w))  # epoch 1's stamp
+
+
+def test_stops_when_at_min_lr_and_patience_runs_out_again():
+    values = [1.0] + [2.0] * 20
+    d = Driver(HalveLROnPlateau(patience=1, min_lr=0.05, verbose=0), tiny_model(0.1)).run(values)
+    # epoch 1: 0.1 -> 0.05 (= min_lr); epoch 2: cannot halve any more -> stop.
+    assert d.callback.halvings == 1 and d.epochs_run == 3
+    for w in d.model.get_weights():
+        np.testing.assert_array_equal(w, np.zeros_like(w))
+
+
+def test_max_halvings_zero_is_early_stopping():
+    d = Driver(HalveLROnPlateau(patience=2, max_halvings=0, verbose=0), tiny_model(0.1)).run([1.0, 1.1, 1.2, 1.3])
+    assert d.callback.halvings == 0 and d.epochs_run == 3
+
+
+def test_mode_follows_metric_name():
+    d = Driver(HalveLROnPlateau("val_accuracy", patience=1, verbose=0), tiny_model(0.1))
+    d.run([0.5, 0.6, 0.55], monitor="val_accuracy")
+    assert d.callback.mode == "max" and d.callback.best == 0.6 and d.callback.halvings == 1
+
+
+def test_schedule_optimizer_is_a_clear_error():
+    model = tiny_model(optimizer=keras.optimizers.SGD(keras.optimizers.schedules.CosineDecay(0.1, 100)))
+    x, y = tiny_data()
+    with pytest.raises(ValueError, match="settable learning rate"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[HalveLROnPlateau()])
+
+
+def test_missing_metric_warns_with_available_names():
+    d = Driver(HalveLROnPlateau("val_auc", verbose=0), tiny_model(0.1))
+    with pytest.warns(UserWarning, match="val_auc.*Available metrics are.*loss"):
+        d.callback.on_train_begin()
+        d.callback.on_epoch_end(0, {"loss": 1.0})
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"factor": 2.0}, "factor"), ({"patience": -1}, "patience"), ({"max_halvings": 1.5}, "max_halvings"),
+     ({"mode": "up"}, "mode"), ({"monitor": ""}, "monitor")],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        HalveLROnPlateau(**kwargs)
+
+
+def test_real_fit_logs_lr_and_decides_from_history():
+    x, y = tiny_data(96)
+    model = tiny_model(lr=2.0)  # too high: the loss stalls and halvings happen
+    history = model.fit(x, y, batch_size=16, epochs=8, verbose=0, shuffle=False,
+                        callbacks=[HalveLROnPlateau("loss", patience=1, restore_best_weights=False, verbose=0)])
+    lrs, losses = history.history["lr"], history.history["loss"]
+    assert len(lrs) == len(losses) and lrs[0] == pytest.approx(2.0)
+    # Replay the rule on the recorded losses: the LR of epoch e+1 is halved iff
+    # epoch e did not improve on the best so far (patience 1, no cooldown).
+    best, lr, expected = np.inf, 2.0, []
+    for loss in losses:
+        expected.append(lr)
+        if loss < best:
+            best = loss
+        else:
+            lr /= 2
+    np.testing.assert_allclose(lrs, expected[: len(lrs)], rtol=1e-6)
+
+
+def test_early_stopping_is_keras_with_mode_from_name():
+    es = EarlyStopping("val_accuracy", patience=1, restore_best_weights=True)
+    assert isinstance(es, keras.callbacks.EarlyStopping) and es.mode == "max"
+    d = Driver(es, tiny_model(0.1)).run([0.5, 0.7, 0.6, 0.6, 0.6], monitor="val_accuracy")
+    assert d.epochs_run == 3 and es.best_epoch == 1
+    for w in d.model.get_weights():
+        np.testing.assert_array_equal(w, np.ones_like(w))
