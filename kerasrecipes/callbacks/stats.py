@@ -283,7 +283,9 @@ class LayerStats(keras.callbacks.Callback):
         sample: `(x, y)` arrays the statistics are computed on; the first
             `sample_size` examples are copied and kept (a small array, so the
             callback stays cheap to deep-copy for keras-tuner).
-        sample_size: Examples kept from `sample`. Defaults to `64`.
+        sample_size: Examples kept from `sample`. Defaults to `256` (a unit
+            counts as dead only if it is silent on all of them, so a tiny
+            sample overstates the dead fraction).
         at_start: Also record before the first epoch (the initialization
             figures). Defaults to `True`.
         layers: Optional layer names to record. Defaults to all layers.
@@ -299,7 +301,7 @@ class LayerStats(keras.callbacks.Callback):
     >>> kerasrecipes.plots.layer_stats(stats)
     """
 
-    def __init__(self, every=1, sample=None, sample_size=64, at_start=True, layers=None, loss=None):
+    def __init__(self, every=1, sample=None, sample_size=256, at_start=True, layers=None, loss=None):
         super().__init__()
         if int(every) != every or every < 1:
             raise ValueError(f"every must be a positive integer. Received every={every!r}")
