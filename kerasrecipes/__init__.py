@@ -6,6 +6,7 @@ re-exported from it; nothing is defined here.
 
 __version__ = "0.1.0"
 
+from kerasrecipes import data
 from kerasrecipes import datasets
 from kerasrecipes import layers
 from kerasrecipes import models
