@@ -1,0 +1,178 @@
+"""`kerasrecipes search`: a coarse-to-fine hyperparameter search from the command line.
+
+Progress lines go to stderr; stdout gets one line, the best hyperparameters as
+JSON, so the command composes with `jq` and friends. Results (CSV, JSON) and
+plots (PNG) are written under `--dir`.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+DATASETS = ("fashion_mnist", "sample")
+MODELS = ("vgg", "mlp")
+
+DESCRIPTION = """\
+Log-space random search with keras-tuner, then --refine finer stages around the
+best trials (ranges shrunk in log space, choices narrowed, epochs doubled).
+Resumable: run the same command again after an interruption and it continues
+(add --overwrite to start over). Progress goes to stderr; the best
+hyperparameters are printed to stdout as JSON."""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def configure_parser(parser):
+    """Adds the search flags to `parser` (an `argparse.ArgumentParser`)."""
+    parser.add_argument("--dataset", choices=DATASETS, default="fashion_mnist",
+                        help="fashion_mnist: the full set (Debian's dataset-fashion-mnist or a download); "
+                             "sample: the 10k-image stratified sample shipped with kerasrecipes. "
+                             "Default: %(default)s")
+    parser.add_argument("--model", choices=MODELS, default="vgg",
+                        help="Factory whose default space is searched (default_vgg_space / "
+                             "default_mlp_space). Default: %(default)s")
+    parser.add_argument("--trials", type=_positive_int, default=30,
+                        help="Trials of the first, coarse stage. Default: %(default)s")
+    parser.add_argument("--epochs", type=_positive_int, default=3,
+                        help="Epochs per coarse trial (each refine stage doubles it). Default: %(default)s")
+    parser.add_argument("--refine", type=_non_negative_int, default=0,
+                        help="Number of refine stages after the coarse one. Default: %(default)s")
+    parser.add_argument("--refine-trials", type=_positive_int, default=None,
+                        help="Trials of each refine stage. Default: a third of --trials (at least 1)")
+    parser.add_argument("--top-k", type=_positive_int, default=5,
+                        help="Best trials whose values define the next stage's ranges. Default: %(default)s")
+    parser.add_argument("--dir", default="runs/search",
+                        help="Directory for the keras-tuner projects, results and plots. Default: %(default)s")
+    parser.add_argument("--project", default="search",
+                        help="Project name of the first stage (refine stages add _refineN). Default: %(default)s")
+    parser.add_argument("--train-size", type=_positive_int, default=10000,
+                        help="Training images taken from the training split. Default: %(default)s")
+    parser.add_argument("--val-size", type=_positive_int, default=2000,
+                        help="Validation images, held out from the end of the training split "
+                             "(the test split is never used for selection). Default: %(default)s")
+    parser.add_argument("--objective", default="val_accuracy",
+                        help="Metric to optimize, as fit reports it. Default: %(default)s")
+    parser.add_argument("--algorithm", choices=("random", "hyperband"), default="random",
+                        help="keras-tuner RandomSearch, or Hyperband (successive halving; --trials is "
+                             "then ignored and --epochs is the most epochs of a trial). Default: %(default)s")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="Seed of the sampling and of each trial's initialization. Default: none")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="Start over instead of resuming the projects found in --dir")
+    parser.add_argument("--no-plots", action="store_true", help="Do not write the PNG plots")
+    parser.add_argument("--quiet", action="store_true", help="No progress lines on stderr")
+    return parser
+
+
+def add_search_parser(subparsers):
+    """Adds the `search` subcommand to an argparse `subparsers` object; returns its parser.
+
+    Example:
+    >>> sub = parser.add_subparsers(dest="command")
+    >>> add_search_parser(sub).set_defaults(func=run_search)
+    """
+    parser = subparsers.add_parser("search", help="log-space random search with coarse-to-fine refinement",
+                                   description=DESCRIPTION,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    return configure_parser(parser)
+
+
+def _load(dataset, train_size, val_size):
+    import numpy as np
+
+    from kerasrecipes import datasets
+
+    (x, y), _ = datasets.fashion_mnist() if dataset == "fashion_mnist" else datasets.fashion_mnist_sample()
+    if train_size + val_size > len(x):
+        raise ValueError(
+            f"--train-size + --val-size must be at most the {len(x)} training images of {dataset}. "
+            f"Received {train_size} + {val_size}"
+        )
+    x = x.astype("float32") / np.float32(255.0)
+    if x.ndim == 3:
+        x = x[..., None]
+    y = y.astype("int32")
+    return (x[:train_size], y[:train_size]), (x[len(x) - val_size:], y[len(y) - val_size:])
+
+
+def run_search(args):
+    """Runs the search described by parsed `args`; returns the exit status (0, or 2 for bad values)."""
+    from kerasrecipes.tuning import search as search_module
+    from kerasrecipes.tuning import space as space_module
+
+    try:
+        (x, y), (x_val, y_val) = _load(args.dataset, args.train_size, args.val_size)
+        space = space_module.default_vgg_space() if args.model == "vgg" else space_module.default_mlp_space()
+        progress = None
+        if not args.quiet:
+            def progress(event):
+                search_module.print_progress(event, file=sys.stderr)
+        search = search_module.random_search(
+            space, x, y, validation_data=(x_val, y_val), max_trials=args.trials, epochs=args.epochs,
+            directory=args.dir, project_name=args.project, objective=args.objective, seed=args.seed,
+            overwrite=args.overwrite, algorithm=args.algorithm, verbose=0 if args.quiet else 1,
+            progress=progress,
+        )
+        refine_trials = args.refine_trials or max(1, args.trials // 3)
+        for _ in range(args.refine):
+            search.refine(top_k=args.top_k, max_trials=refine_trials)
+    except ValueError as e:
+        print(f"kerasrecipes search: error: {e}", file=sys.stderr)
+        return 2
+    results = search.results()
+    if args.no_plots:
+        results.to_csv(os.path.join(args.dir, "results.csv"))
+        results.to_json(os.path.join(args.dir, "results.json"))
+    else:
+        search.save(args.dir)
+    if not args.quiet:
+        print(repr(results.sort("score")), file=sys.stderr)
+        print(f"results and plots in {args.dir}", file=sys.stderr)
+    best = search.best_hyperparameters(1)
+    print(json.dumps(best[0] if best else None, default=lambda v: list(v) if isinstance(v, tuple) else str(v)))
+    return 0
+
+
+def cli_main(argv=None):
+    """`kerasrecipes search ...` as a function: parses `argv` (without "search"), runs, returns the exit status.
+
+    Example:
+    >>> cli_main(["--dataset", "sample", "--trials", "4", "--epochs", "1", "--dir", "runs/demo"])
+    """
+    parser = configure_parser(_OneLineParser(prog="kerasrecipes search", description=DESCRIPTION,
+                                             formatter_class=argparse.RawDescriptionHelpFormatter))
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 2
+    return run_search(args)
+
+
+if __name__ == "__main__":
+    sys.exit(cli_main())
