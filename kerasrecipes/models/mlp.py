@@ -34,8 +34,8 @@ def mlp(
         name: Model name. Defaults to "mlp".
 
     Returns:
-        An uncompiled `keras.Model` with layers `dense{i}`, `bn{i}`, `act{i}`,
-        `drop{i}`, `predictions`.
+        An uncompiled `keras.Model` with layers `dense{i}`, `dense{i}_bn`,
+        `dense{i}_act`, `dense{i}_drop`, `predictions`.
 
     Example:
     >>> model = mlp((28, 28, 1), 10, hidden=(512, 512), activation="maxout", dropout=0.5)
@@ -67,7 +67,7 @@ def mlp(
             name=f"dense{i}",
         )
         x = _units.apply_unit(x, tokens, dense, activation=activation, dropout=dropout,
-                              prefix="", index=i, spatial=False)
+                              prefix=f"dense{i}_", index="", spatial=False)
     output_initializer = "glorot_uniform" if kernel_initializer == "auto" else _units.fresh_initializer(initializer)
     outputs = _units.output_layer(x, num_classes, output_activation, output_initializer, regularizer)
     return keras.Model(inputs, outputs, name=name or "mlp")

@@ -122,7 +122,8 @@ def vgg(
 
     Returns:
         An uncompiled `keras.Model`; layers are named `block{s}_conv{i}`,
-        `block{s}_bn{i}`, `block{s}_act{i}`, `block{s}_pool`, `fc{j}`, `predictions`.
+        `block{s}_bn{i}`, `block{s}_act{i}`, `block{s}_pool`, `fc{j}`, `fc{j}_bn`,
+        `fc{j}_act`, `fc{j}_drop`, `predictions`.
 
     Example:
     >>> model = vgg((28, 28, 1), 10, filters=(16, 32), order="conv-act-bn",
@@ -193,7 +194,7 @@ def vgg(
             name=f"fc{j}",
         )
         x = _units.apply_unit(x, dense_tokens, dense, activation=activation, dropout=dense_dropout,
-                              prefix="fc_", index=j, spatial=False)
+                              prefix=f"fc{j}_", index="", spatial=False)
     output_initializer = "glorot_uniform" if kernel_initializer == "auto" else _units.fresh_initializer(initializer)
     outputs = _units.output_layer(x, num_classes, output_activation, output_initializer, regularizer)
     return keras.Model(inputs, outputs, name=name or preset or "vgg")

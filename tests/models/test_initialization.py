@@ -11,7 +11,7 @@ DEPTH, WIDTH = 20, 256
 def _activation_stds(kernel_initializer):
     model = mlp((WIDTH,), 10, hidden=(WIDTH,) * DEPTH, order="dense-act", activation="relu",
                 kernel_initializer=kernel_initializer)
-    acts = [model.get_layer(f"act{i}").output for i in range(1, DEPTH + 1)]
+    acts = [model.get_layer(f"dense{i}_act").output for i in range(1, DEPTH + 1)]
     probe = keras.Model(model.inputs, acts)
     x = np.random.default_rng(0).normal(size=(1000, WIDTH)).astype("float32")
     return np.array([float(np.std(a)) for a in probe.predict(x, verbose=0)])
@@ -40,6 +40,6 @@ def test_zero_init_makes_every_unit_of_a_layer_identical_even_after_training():
         kernel = model.get_layer(name).kernel.numpy()
         # Every column (unit) is the same as the first: symmetry was never broken.
         np.testing.assert_array_equal(kernel, np.repeat(kernel[:, :1], kernel.shape[1], axis=1))
-    probe = keras.Model(model.inputs, model.get_layer("act2").output)
+    probe = keras.Model(model.inputs, model.get_layer("dense2_act").output)
     hidden = probe.predict(x, verbose=0)
     assert np.all(hidden == hidden[:, :1])

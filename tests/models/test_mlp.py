@@ -8,16 +8,16 @@ from kerasrecipes.models import mlp
 def test_order_and_names():
     model = mlp((28, 28, 1), 10, hidden=(32, 16), order="dense-bn-act-drop", dropout=0.5)
     names = [l.name for l in model.layers]
-    assert names == ["input", "flatten", "dense1", "bn1", "act1", "drop1", "dense2", "bn2", "act2", "drop2",
-                     "predictions"]
+    assert names == ["input", "flatten", "dense1", "dense1_bn", "dense1_act", "dense1_drop",
+                     "dense2", "dense2_bn", "dense2_act", "dense2_drop", "predictions"]
     assert not model.get_layer("dense1").use_bias  # BatchNorm right after it
 
 
 def test_dropout_without_token_goes_after_the_unit_and_zero_builds_none():
     names = [l.name for l in mlp((4,), 2, hidden=(8,), order="dense-act", dropout=0.2).layers]
-    assert names == ["input", "dense1", "act1", "drop1", "predictions"]
+    assert names == ["input", "dense1", "dense1_act", "dense1_drop", "predictions"]
     names = [l.name for l in mlp((4,), 2, hidden=(8,), order="dense-act").layers]
-    assert "drop1" not in names
+    assert "dense1_drop" not in names
 
 
 def test_bad_order_lists_the_valid_tokens():

@@ -52,7 +52,7 @@ def test_dropout_without_drop_token_goes_after_each_pooling():
     for stage in (1, 2):
         assert names.index(f"block{stage}_drop") == names.index(f"block{stage}_pool") + 1
     assert model.get_layer("block1_drop").rate == 0.25
-    assert model.get_layer("fc_drop1").rate == 0.5
+    assert model.get_layer("fc1_drop").rate == 0.5
 
 
 def test_bias_is_dropped_only_right_before_batchnorm():
