@@ -59,6 +59,8 @@ then transferred to the other five classes with little data (the *target* task).
 x_train, x_test = x_train.astype("float32") / 255, x_test.astype("float32") / 255
 source, target = y_train < 5, y_train >= 5
 x_src, y_src = x_train[source], y_train[source]
+if SMOKE:
+    x_src, y_src, x_test, y_test = x_src[:500], y_src[:500], x_test[:500], y_test[:500]
 # The target task: classes 5-9 (sandal, shirt, sneaker, bag, ankle boot) relabelled 0-4, little data.
 per_class = 10 if SMOKE else 40
 idx = np.concatenate([np.flatnonzero(y_train == c)[:per_class] for c in range(5, 10)])
