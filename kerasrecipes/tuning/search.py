@@ -368,7 +368,13 @@ def _reported_metrics(hypermodel, x, y, validation):
             "The build function must return a compiled keras.Model (call model.compile(...) in it). "
             f"Received an uncompiled {type(model).__name__}"
         )
-    logs = model.test_on_batch(x[:2], None if y is None else y[:2], return_dict=True)
+    try:
+        logs = model.test_on_batch(x[:2], None if y is None else y[:2], return_dict=True)
+    except Exception as e:  # the same error would fail every trial: report it once, up front
+        raise ValueError(
+            f"The build function's model cannot be evaluated on the first two examples of x, y: "
+            f"{type(e).__name__}: {e}"
+        ) from e
     names = set(logs)
     keras.backend.clear_session()
     return names | ({"val_" + n for n in names} if validation else set())
