@@ -198,8 +198,8 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
         self.members.append(member)
         self.members.sort(key=lambda m: m.epoch)
         if self.verbose > 0:
-            keras.utils.io_utils.print_msg(
-                f"\nEpoch {epoch + 1}: CheckpointEnsemble took a {self.mode} member "
+            print(
+                f"\nEpoch {epoch + 1}: CheckpointEnsemble({self.mode!r}) kept this epoch "
                 f"({self.monitor}={value}); {len(self.members)} member(s)."
             )
 

@@ -167,7 +167,7 @@ class HalveLROnPlateau(keras.callbacks.ReduceLROnPlateau, ResumableMixin):
             self.stopped_epoch = epoch
             self.model.stop_training = True
             if self.verbose > 0:
-                keras.utils.io_utils.print_msg(
+                print(
                     f"\nEpoch {epoch + 1}: HalveLROnPlateau stops training after "
                     f"{self.halvings} halving(s); best {self.monitor}="
                     f"{to_float(self.best):.5g} at epoch {self.best_epoch + 1}."
@@ -177,7 +177,7 @@ class HalveLROnPlateau(keras.callbacks.ReduceLROnPlateau, ResumableMixin):
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
             if self.verbose > 0:
-                keras.utils.io_utils.print_msg(
+                print(
                     f"\nEpoch {epoch + 1}: {why}; weights rolled back to epoch {self.best_epoch + 1}."
                 )
 

@@ -186,7 +186,7 @@ class SWA(ResumableMixin, keras.callbacks.Callback):
                 stacklevel=2,
             )
         if self.verbose > 0:
-            keras.utils.io_utils.print_msg(f"SWA: swapped in the average of {self.averaged} epochs.")
+            print(f"SWA: swapped in the average of {self.averaged} epochs.")
 
     def _get_state(self):
         arrays = {}

@@ -102,3 +102,8 @@ def test_missing_metric_warns_and_no_member_is_an_error():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         CheckpointEnsemble(**kwargs)
+
+
+def test_verbose_message(capsys):
+    Driver(CheckpointEnsemble("every", k=2, verbose=1), tiny_model()).run([1.0])
+    assert "CheckpointEnsemble('every') kept this epoch" in capsys.readouterr().out

@@ -139,3 +139,9 @@ def test_early_stopping_is_keras_with_mode_from_name():
     assert d.epochs_run == 3 and es.best_epoch == 1
     for w in d.model.get_weights():
         np.testing.assert_array_equal(w, np.ones_like(w))
+
+
+def test_verbose_messages(capsys):
+    Driver(HalveLROnPlateau(patience=1, max_halvings=1, verbose=1), tiny_model(0.1)).run([1.0, 0.5, 0.9, 0.9, 0.9])
+    out = capsys.readouterr().out
+    assert "weights rolled back to epoch 2" in out and "stops training after 1 halving(s)" in out

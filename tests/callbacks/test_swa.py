@@ -71,3 +71,9 @@ def test_bad_arguments():
         SWA(-1)
     with pytest.raises(ValueError, match="lr"):
         SWA(1, lr=0)
+
+
+def test_verbose_message(capsys):
+    x, y = tiny_data(32)
+    tiny_model().fit(x, y, epochs=2, verbose=0, callbacks=[SWA(start_epoch=0, verbose=1)])
+    assert "average of 2 epochs" in capsys.readouterr().out

@@ -1,0 +1,94 @@
+"""Epoch-time overhead of `recipe()` callbacks on the same model (never run in CI).
+
+Trains the same small factory VGG with and without `kerasrecipes.callbacks.recipe()`
+(halving + early stopping + an in-memory top-k checkpoint ensemble) in one
+process, alternating the two so that load on the machine hits both alike, and
+reports the ratio of median epoch times. Both fits use the same validation
+data; the recipe's callbacks only work at epoch ends, so the expected overhead
+is a few weight copies per epoch.
+
+    python benchmarks/overhead.py                  # prints a table and one JSON line
+    python benchmarks/overhead.py --repeats 5 --epochs 3
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import kerasrecipes as kr  # noqa: E402
+
+HYP = dict(
+    train=8000,            # images per epoch
+    val=2000,              # validation images (evaluated every epoch by both)
+    filters=(16, 32, 64),  # the slim VGG of benchmarks/callbacks_evidence.py
+    batch_size=128,
+    lr=0.05,
+)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall time from one epoch's begin to the next's, so other callbacks' epoch-end work is included."""
+
+    def on_train_begin(self, logs=None):
+        self.times, self._last = [], None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        now = time.perf_counter()
+        if self._last is not None:
+            self.times.append(now - self._last)
+        self._last = now
+
+    def on_train_end(self, logs=None):
+        self.times.append(time.perf_counter() - self._last)
+
+
+def build():
+    keras.utils.set_random_seed(0)
+    model = kr.models.vgg((28, 28, 1), 10, filters=HYP["filters"], convs_per_stage=1,
+                          order="conv-bn-act", head="gap", dense_units=())
+    model.compile(keras.optimizers.SGD(HYP["lr"], momentum=0.9), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=4, help="alternating pairs of fits")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per fit; the first is warm-up")
+    args = parser.parse_args()
+    (x, y), _ = kr.datasets.fashion_mnist()
+    x = x.reshape(-1, 28, 28, 1).astype("float32") / 255.0
+    n, v = HYP["train"], HYP["val"]
+    train, val = (x[:n], y[:n]), (x[n:n + v], y[n:n + v])
+    times = {"plain": [], "recipe": []}
+    for _ in range(args.repeats):
+        for kind in ("plain", "recipe"):
+            model = build()
+            timer = EpochTimer()
+            # begin-to-begin timing puts every callback's epoch-end work inside the epoch
+            callbacks = ([] if kind == "plain" else kr.callbacks.recipe(patience=1, verbose=0)) + [timer]
+            model.fit(*train, validation_data=val, batch_size=HYP["batch_size"], epochs=args.epochs,
+                      verbose=0, callbacks=callbacks)
+            times[kind] += timer.times[1:]  # the first epoch includes tracing
+    med = {k: statistics.median(t) for k, t in times.items()}
+    ratio = med["recipe"] / med["plain"]
+    record = {"benchmark": "overhead", "hyp": HYP, "repeats": args.repeats, "epochs": args.epochs,
+              "median_epoch_s": med, "epoch_times_s": times, "ratio": ratio,
+              "machine": f"{platform.machine()} {os.cpu_count()} cpu", "backend": keras.backend.backend()}
+    print(json.dumps(record))
+    print(f"\n{'fit':<10}{'median epoch (s)':>18}{'epochs timed':>14}")
+    for kind in times:
+        print(f"{kind:<10}{med[kind]:>18.3f}{len(times[kind]):>14}")
+    print(f"ratio recipe/plain: {ratio:.4f}  (overhead {100 * (ratio - 1):+.2f}%)")
+
+
+if __name__ == "__main__":
+    main()
