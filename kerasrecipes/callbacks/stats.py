@@ -35,26 +35,6 @@ def _check_backend():
     return backend
 
 
-def _value_and_grad(fn, values):
-    """`fn(values) -> (loss, aux)`; returns `(loss, aux, grads)` with the active backend's autodiff.
-
-    The only backend-specific code of the package's diagnostics lives here.
-    """
-    backend = _check_backend()
-    if backend == "jax":
-        import jax
-
-        (loss, aux), grads = jax.value_and_grad(fn, has_aux=True)(values)
-        return loss, aux, grads
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            tape.watch(values)
-            loss, aux = fn(values)
-        return loss, aux, tape.gradient(loss, values)
-
-
 def _data_loss_fn(model, loss):
     """A `(x, y, y_pred) -> scalar` function: the given loss, else the model's compiled loss."""
     if loss is not None:
@@ -68,57 +48,104 @@ def _data_loss_fn(model, loss):
     )
 
 
-def loss_and_gradients(model, x, y, *, loss=None, training=True, trainable_values=None,
-                       non_trainable_values=None):
-    """The loss on `(x, y)` and its gradient for every trainable weight, with the active backend.
+def gradient_function(model, *, loss=None, training=True, regularization=True, jit=False):
+    """A function `f(trainable_values, non_trainable_values, x, y) -> (loss, grads, y_pred, non_trainable_values)`.
 
-    Pure with respect to the model: it runs `model.stateless_call`, so BatchNorm
-    statistics, dropout seeds and weights are left as they were. Regularization
-    losses of the weights (kernel_regularizer, ...) are part of the loss.
+    Pure with respect to the model: it runs `model.stateless_call` on the values
+    it is given, so the model's weights, BatchNorm statistics and dropout seeds
+    are never touched. Gradients come from the active backend: a
+    `tf.GradientTape` under TensorFlow, `jax.value_and_grad` under JAX (the only
+    backend-specific code of the package's diagnostics); other backends raise.
 
     Args:
         model: A built Keras model.
-        x: Inputs.
-        y: Targets.
         loss: A loss name, function or `keras.losses.Loss`. Defaults to the
             compiled loss (`model.compute_loss`, which adds `model.losses`).
         training: Whether layers run in training mode. Defaults to `True`, the
             mode the optimizer's gradients are computed in.
-        trainable_values, non_trainable_values: Optional variable values to use
-            instead of the model's own (a stateless training loop passes them).
+        regularization: Add `model.losses` (weight regularizers) to a given
+            `loss`; `False` gives the data loss alone, as the notes' babysitting
+            steps want. The compiled loss always includes them. Defaults to `True`.
+        jit: Compile the function (`tf.function` / `jax.jit`); worth it when it
+            is called many times with same-shaped batches. Defaults to `False`.
 
     Returns:
-        `(loss, grads, y_pred, non_trainable_values)`: a float, a list of arrays
-        in the order of `model.trainable_variables`, the predictions and the
-        non-trainable values after the call (e.g. updated BatchNorm moments).
+        The function; `grads` follow the order of `model.trainable_variables`.
 
     Raises:
         NotImplementedError: under a backend other than TensorFlow or JAX.
 
     Example:
-    >>> loss, grads, _, _ = loss_and_gradients(model, x[:64], y[:64])
+    >>> f = gradient_function(model, loss="sparse_categorical_crossentropy", jit=True)
+    >>> loss, grads, y_pred, nt = f([v.value for v in model.trainable_variables],
+    ...                             [v.value for v in model.non_trainable_variables], x, y)
     """
+    backend = _check_backend()
     loss_fn = _data_loss_fn(model, loss)
-    if trainable_values is None:
-        trainable_values = [v.value for v in model.trainable_variables]
-    if non_trainable_values is None:
-        non_trainable_values = [v.value for v in model.non_trainable_variables]
     uses_compiled = loss is None
 
-    def compute(values):
-        y_pred, new_non_trainable = model.stateless_call(values, non_trainable_values, x, training=training)
+    def compute(values, non_trainable, x, y):
+        y_pred, new_non_trainable = model.stateless_call(values, non_trainable, x, training=training)
         mapping = list(zip(model.trainable_variables, values))
         mapping += list(zip(model.non_trainable_variables, new_non_trainable))
         with keras.StatelessScope(state_mapping=mapping):
             total = loss_fn(x, y, y_pred)
-            if not uses_compiled:  # compute_loss adds these itself
+            if regularization and not uses_compiled:  # compute_loss adds these itself
                 extra = [ops.sum(ops.cast(l, total.dtype)) for l in model.losses]
                 if extra:
                     total = total + ops.sum(ops.stack(extra))
         return total, (y_pred, new_non_trainable)
 
-    total, (y_pred, new_non_trainable), grads = _value_and_grad(compute, trainable_values)
-    return float(ops.convert_to_numpy(total)), list(grads), y_pred, list(new_non_trainable)
+    if backend == "jax":
+        import jax
+
+        grad_fn = jax.value_and_grad(compute, has_aux=True)
+        grad_fn = jax.jit(grad_fn) if jit else grad_fn
+
+        def run(values, non_trainable, x, y):
+            (total, (y_pred, new_non_trainable)), grads = grad_fn(list(values), list(non_trainable), x, y)
+            return total, list(grads), y_pred, list(new_non_trainable)
+
+        return run
+
+    import tensorflow as tf
+
+    def run(values, non_trainable, x, y):
+        values = [tf.convert_to_tensor(v) for v in values]
+        with tf.GradientTape() as tape:
+            tape.watch(values)
+            total, (y_pred, new_non_trainable) = compute(values, list(non_trainable), x, y)
+        return total, tape.gradient(total, values), y_pred, list(new_non_trainable)
+
+    return tf.function(run, reduce_retracing=True) if jit else run
+
+
+def loss_and_gradients(model, x, y, *, loss=None, training=True, regularization=True):
+    """The loss on `(x, y)` and its gradient for every trainable weight, with the active backend.
+
+    A one-off call of `gradient_function` on the model's current weights; like
+    it, it leaves the model's weights and statistics untouched.
+
+    Args:
+        model: A built Keras model.
+        x: Inputs.
+        y: Targets.
+        loss, training, regularization: as for `gradient_function`.
+
+    Returns:
+        `(loss, grads)`: a float and a list of arrays in the order of
+        `model.trainable_variables`.
+
+    Raises:
+        NotImplementedError: under a backend other than TensorFlow or JAX.
+
+    Example:
+    >>> loss, grads = loss_and_gradients(model, x[:64], y[:64])
+    """
+    f = gradient_function(model, loss=loss, training=training, regularization=regularization)
+    total, grads, _, _ = f([v.value for v in model.trainable_variables],
+                           [v.value for v in model.non_trainable_variables], x, y)
+    return float(ops.convert_to_numpy(total)), list(grads)
 
 
 # --------------------------------------------------------------------------- activations
@@ -209,7 +236,7 @@ def layer_statistics(model, x, y=None, *, loss=None, layers=None):
             activations[layer.name] = _activation_stats(value, _is_relu(layer))
     gradients, value = {}, None
     if y is not None:
-        value, grads, _, _ = loss_and_gradients(model, x, y, loss=loss)
+        value, grads = loss_and_gradients(model, x, y, loss=loss)
         for variable, grad in zip(model.trainable_variables, grads):
             g = np.asarray(ops.convert_to_numpy(grad), dtype="float64") if grad is not None else np.zeros(1)
             gradients[variable.path] = float(np.sqrt(np.sum(g * g)))

@@ -42,7 +42,7 @@ def test_gradients_match_a_tensorflow_tape_and_leave_state_alone():
     model.layers[1].kernel_regularizer = None
     x, y = _data(32)
     before = [v.numpy().copy() for v in model.variables]
-    loss, grads, _, _ = loss_and_gradients(model, x, y)
+    loss, grads = loss_and_gradients(model, x, y)
     with tf.GradientTape() as tape:
         ref_loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=True))
     ref = tape.gradient(ref_loss, model.trainable_variables)
@@ -60,9 +60,9 @@ def test_gradients_match_a_tensorflow_tape_and_leave_state_alone():
 def test_regularization_is_part_of_the_loss():
     x, y = _data(32)
     plain = _mlp()
-    loss0, _, _, _ = loss_and_gradients(plain, x, y, loss="sparse_categorical_crossentropy")
+    loss0, _ = loss_and_gradients(plain, x, y, loss="sparse_categorical_crossentropy")
     plain.layers[0].kernel.regularizer = keras.regularizers.L2(0.1)
-    loss1, _, _, _ = loss_and_gradients(plain, x, y, loss="sparse_categorical_crossentropy")
+    loss1, _ = loss_and_gradients(plain, x, y, loss="sparse_categorical_crossentropy")
     expected = 0.1 * np.sum(plain.layers[0].kernel.numpy() ** 2)
     assert loss1 - loss0 == pytest.approx(expected, rel=1e-4)
 
@@ -145,20 +145,26 @@ JAX_SCRIPT = textwrap.dedent(
     from kerasrecipes.callbacks import LayerStats
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 12)).astype("float32"); y = (x[:, 0] > 0).astype("int32")
-    model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(8, activation="relu"),
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(32, activation="relu"),
                               keras.layers.BatchNormalization(), keras.layers.Dense(2, activation="softmax")])
     model.compile("adam", "sparse_categorical_crossentropy")
     stats = LayerStats(sample=(x, y))
     model.fit(x, y, epochs=2, verbose=0, callbacks=[stats])
     grads = stats.stats["gradients"]
     assert stats.stats["epochs"] == [0, 1, 2] and all(v[-1] > 0 for v in grads.values()), grads
+    from kerasrecipes.babysit import sanity_check  # its jitted training loop, under JAX
+    before = [np.array(v.value) for v in model.variables]
+    report = sanity_check(model, x, y, checks=("initial_loss", "overfit_small"))
+    assert report["overfit_small"].passed, report
+    assert all(np.array_equal(np.array(v.value), b) for v, b in zip(model.variables, before))
     print("JAX-STATS-OK")
     """
 )
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed")
-def test_layer_stats_under_jax():
+def test_layer_stats_and_sanity_check_under_jax():
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
     result = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True, text=True,
                             timeout=300)
