@@ -1,0 +1,327 @@
+"""The notes' experiments, reproducible: one model per variant, same data, same seed, curves overlaid.
+
+The notes compare zero, small-random, Xavier and He initialization on a
+VGG-like net; sigmoid against tanh against the ReLU family; BatchNorm before or
+after the nonlinearity; and a dropout sweep from 0.0 to 0.9. `compare` runs any
+such comparison for a model builder; the `compare_*` functions are the notes'
+four, built on the `kerasrecipes.models` factories.
+"""
+
+import html
+import math
+import time
+
+import keras
+import numpy as np
+
+from kerasrecipes import plots
+
+INITIALIZERS = ("zeros", "small_random", "glorot", "he")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu", "elu", "maxout")
+DROPOUT_RATES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+# Defaults for the ready-made comparisons: small enough for a laptop CPU,
+# without BatchNorm so that initialization and activation differences show.
+_BASE = {
+    "vgg": {"filters": (16, 32), "convs_per_stage": 1, "order": "conv-act", "head": "flatten",
+            "dense_units": (64,), "dense_dropout": 0.0},
+    "mlp": {"hidden": (128, 64), "order": "dense-act"},
+}
+_BN_ORDERS = {
+    "vgg": {"none": "conv-act", "before": "conv-bn-act", "after": "conv-act-bn"},
+    "mlp": {"none": "dense-act", "before": "dense-bn-act", "after": "dense-act-bn"},
+}
+
+
+def _split(data):
+    """((x, y), (x_val, y_val)) from either that or (x, y), holding out the last 20%."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ValueError("data must be (x, y) or ((x, y), (x_val, y_val)). "
+                         f"Received {type(data).__name__} of length {len(data) if hasattr(data, '__len__') else '?'}")
+    if isinstance(data[0], (tuple, list)):
+        (x, y), (xv, yv) = data
+    else:
+        x, y = data
+        cut = int(len(x) * 0.8)
+        if cut < 1 or cut >= len(x):
+            raise ValueError(f"data needs at least 2 examples to hold out a validation set. Received {len(x)}")
+        x, y, xv, yv = x[:cut], y[:cut], x[cut:], y[cut:]
+    if len(x) != len(y) or len(xv) != len(yv):
+        raise ValueError(f"inputs and labels differ in length: {len(x)}/{len(y)} train, {len(xv)}/{len(yv)} validation")
+    return (x, y), (xv, yv)
+
+
+def _as_float(x):
+    """uint8 images (as the dataset loaders return them) scaled to [0, 1] float32."""
+    x = np.asarray(x)
+    return x.astype("float32") / np.float32(255.0) if x.dtype == np.uint8 else x
+
+
+class Comparison:
+    """Results of `compare`: a table, the histories, and overlaid learning curves.
+
+    Attributes:
+        table: One dict per variant: variant, params, seconds, final loss and
+            metrics, best validation accuracy (or loss) and its epoch.
+        histories: `{variant: history dict}`.
+        title: What was compared.
+    """
+
+    def __init__(self, table, histories, title="comparison"):
+        self.table = table
+        self.histories = histories
+        self.title = title
+
+    @property
+    def best(self):
+        """The variant with the best validation accuracy (or lowest val_loss)."""
+        key = "best_val_accuracy" if all("best_val_accuracy" in r for r in self.table) else "best_val_loss"
+        sign = 1 if key == "best_val_accuracy" else -1
+
+        def score(row):
+            v = row.get(key, float("nan"))
+            return sign * v if isinstance(v, float) and math.isfinite(v) else -math.inf
+
+        return max(self.table, key=score)["variant"]
+
+    def figure(self, metrics=("loss", "accuracy"), smooth=None):
+        """Learning curves of every variant overlaid (validation solid, training dashed)."""
+        fig = plots.overlay(self.histories, metrics=metrics, smooth=smooth)
+        fig.suptitle(self.title)
+        return fig
+
+    def to_dict(self):
+        return {"title": self.title, "table": self.table, "histories": self.histories}
+
+    def _columns(self):
+        preferred = ["variant", "params", "seconds", "loss", "val_loss", "accuracy", "val_accuracy",
+                     "best_val_accuracy", "best_epoch"]
+        present = [c for c in preferred if any(c in r for r in self.table)]
+        return present + sorted({k for r in self.table for k in r} - set(present))
+
+    @staticmethod
+    def _cell(value):
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        return str(value)
+
+    def __repr__(self):
+        cols = self._columns()
+        rows = [[self._cell(r.get(c, "")) for c in cols] for r in self.table]
+        widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
+        line = lambda cells: "  ".join(cell.ljust(w) for cell, w in zip(cells, widths))
+        return "\n".join([self.title, line(cols), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+    def _repr_html_(self):
+        cols = self._columns()
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(self._cell(r.get(c, '')))}</td>" for c in cols)
+                       + "</tr>" for r in self.table)
+        return (f"<div><p><b>{html.escape(self.title)}</b></p><table class='kr-compare'><thead><tr>{head}"
+                f"</tr></thead><tbody>{body}</tbody></table></div>")
+
+
+def _summarize(name, model, history, seconds):
+    row = {"variant": name, "params": int(model.count_params()), "seconds": round(seconds, 2)}
+    for key, values in history.items():
+        if values:
+            row[key] = float(values[-1])
+    if "val_accuracy" in history:
+        acc = np.asarray(history["val_accuracy"], dtype="float64")
+        if np.isfinite(acc).any():
+            best = int(np.nanargmax(acc))
+            row["best_val_accuracy"], row["best_epoch"] = float(acc[best]), best + 1
+    elif "val_loss" in history:
+        loss = np.asarray(history["val_loss"], dtype="float64")
+        if np.isfinite(loss).any():
+            best = int(np.nanargmin(loss))
+            row["best_val_loss"], row["best_epoch"] = float(loss[best]), best + 1
+    return row
+
+
+def compare(builder, variants, data, epochs=5, *, batch_size=128, optimizer="adam", learning_rate=1e-3,
+            loss="sparse_categorical_crossentropy", metrics=("accuracy",), seed=0, callbacks=None,
+            verbose=0, title="comparison"):
+    """Train one model per variant on the same data with the same seed; tabulate and overlay the curves.
+
+    Before each variant the global seed is reset (`keras.utils.set_random_seed`),
+    so the variants differ only in what the variant changes: the same data
+    order, the same initial draws where the architectures agree.
+
+    Args:
+        builder: `builder(**kwargs) -> keras.Model`. An uncompiled model is
+            compiled with a fresh `optimizer` at `learning_rate`, `loss` and
+            `metrics`; a compiled one is trained as it is.
+        variants: `{name: kwargs for builder}`, e.g. `{"he": {"kernel_initializer": "he"}}`.
+        data: `(x, y)` (the last 20% is held out for validation) or
+            `((x, y), (x_val, y_val))`; uint8 images are scaled to [0, 1].
+        epochs: Epochs per variant. Defaults to `5`.
+        batch_size: Defaults to `128`.
+        optimizer: Optimizer name for uncompiled models. Defaults to "adam".
+        learning_rate: Its learning rate. Defaults to `1e-3`.
+        loss: Defaults to "sparse_categorical_crossentropy".
+        metrics: Defaults to `("accuracy",)`.
+        seed: Global seed set before each variant. Defaults to `0`.
+        callbacks: Optional callable `name -> list of callbacks` (fresh ones
+            per variant) or a list (shared: they must reset in on_train_begin).
+        verbose: Passed to `fit`. Defaults to `0`.
+        title: Title of the table and figure. Defaults to "comparison".
+
+    Returns:
+        A `Comparison`: `.table`, `.histories`, `.best`, `.figure()`.
+
+    Example:
+    >>> result = compare(lambda units: my_model(units), {"small": {"units": 32}, "big": {"units": 256}},
+    ...                  data=((x, y), (x_val, y_val)), epochs=3)
+    >>> result.figure()
+    """
+    if not callable(builder):
+        raise ValueError(f"builder must be a callable returning a keras.Model. Received builder={builder!r}")
+    if not isinstance(variants, dict) or not variants:
+        raise ValueError(f"variants must be a non-empty dict of name -> builder kwargs. Received variants={variants!r:.80}")
+    for name, kwargs in variants.items():
+        if not isinstance(kwargs, dict):
+            raise ValueError(f"variants[{name!r}] must be a dict of builder kwargs. Received {kwargs!r}")
+    if int(epochs) != epochs or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer. Received epochs={epochs!r}")
+    (x, y), (xv, yv) = _split(data)
+    x, xv = _as_float(x), _as_float(xv)
+    table, histories = [], {}
+    for name, kwargs in variants.items():
+        keras.utils.set_random_seed(seed)
+        model = builder(**kwargs)
+        if not isinstance(model, keras.Model):
+            raise ValueError(f"builder(**variants[{name!r}]) must return a keras.Model. Received {type(model).__name__}")
+        if not model.compiled:
+            opt = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
+            model.compile(optimizer=opt, loss=loss, metrics=list(metrics))
+        cbs = callbacks(name) if callable(callbacks) else list(callbacks or [])
+        start = time.perf_counter()
+        history = model.fit(x, y, validation_data=(xv, yv), epochs=int(epochs), batch_size=batch_size,
+                            callbacks=cbs, verbose=verbose)
+        seconds = time.perf_counter() - start
+        histories[str(name)] = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        table.append(_summarize(str(name), model, histories[str(name)], seconds))
+    return Comparison(table, histories, title)
+
+
+def _factory(model, input_shape, num_classes, base):
+    from kerasrecipes import models
+
+    if model not in _BASE:
+        raise ValueError(f"model must be one of {', '.join(_BASE)}. Received model={model!r}")
+    factory = models.vgg if model == "vgg" else models.mlp
+
+    def build(**kwargs):
+        return factory(input_shape, num_classes, **{**base, **kwargs})
+
+    return build
+
+
+def _shape_and_classes(data):
+    (x, y), (_, yv) = _split(data)
+    labels = np.concatenate([np.asarray(y).reshape(len(y), -1), np.asarray(yv).reshape(len(yv), -1)])
+    num_classes = labels.shape[1] if labels.shape[1] > 1 else int(labels.max()) + 1
+    return tuple(np.asarray(x).shape[1:]), num_classes
+
+
+def _ready_made(data, model, model_kwargs, variants, title, **kwargs):
+    input_shape, num_classes = _shape_and_classes(data)
+    base = {**_BASE.get(model, {}), **(model_kwargs or {})}
+    builder = _factory(model, input_shape, num_classes, base)
+    return compare(builder, variants, data, title=title, **kwargs)
+
+
+def compare_initializers(data, epochs=5, *, initializers=INITIALIZERS, model="vgg", model_kwargs=None,
+                         activation="relu", **kwargs):
+    """Zero, small random (N(0, 0.01)), Glorot (Xavier) and He initialization on the same net.
+
+    The notes' expectations: zeros never break the symmetry (every unit of a
+    layer stays identical, the net learns like a linear model or not at all);
+    small random numbers vanish through depth; Glorot and He keep the signal
+    alive, He being the one derived for ReLU.
+
+    Args:
+        data: `(x, y)` or `((x, y), (x_val, y_val))`, images for "vgg".
+        epochs: Epochs per variant. Defaults to `5`.
+        initializers: Names the factories accept ("zeros", "small_random",
+            "glorot", "he", "lecun") or Keras initializers. Defaults to the four above.
+        model: "vgg" (a small VGG-like net without BatchNorm, as in the notes)
+            or "mlp". Defaults to "vgg".
+        model_kwargs: Overrides for the factory, e.g. `{"filters": (32, 64)}`.
+        activation: Activation of every unit. Defaults to "relu".
+        **kwargs: Passed to `compare` (batch_size, learning_rate, seed, ...).
+
+    Returns:
+        A `Comparison`.
+
+    Example:
+    >>> result = compare_initializers(kr.datasets.fashion_mnist_sample(), epochs=3)
+    """
+    variants = {str(i): {"kernel_initializer": i, "activation": activation} for i in initializers}
+    return _ready_made(data, model, model_kwargs, variants, f"initializers ({activation})", epochs=epochs, **kwargs)
+
+
+def compare_activations(data, epochs=5, *, activations=ACTIVATIONS, model="vgg", model_kwargs=None, **kwargs):
+    """Sigmoid, tanh, ReLU, leaky ReLU, PReLU, RReLU, ELU and maxout on the same net.
+
+    Each gets its matching initialization ("auto": He for the ReLU family,
+    Glorot for tanh/sigmoid), as the notes pair them.
+
+    Args:
+        data, epochs, model, model_kwargs, **kwargs: as for `compare_initializers`.
+        activations: Activation names the factories accept. Defaults to the eight above.
+
+    Returns:
+        A `Comparison`.
+
+    Example:
+    >>> result = compare_activations(data, epochs=3, activations=("sigmoid", "relu", "prelu"))
+    """
+    variants = {str(a): {"activation": a, "kernel_initializer": "auto"} for a in activations}
+    return _ready_made(data, model, model_kwargs, variants, "activations", epochs=epochs, **kwargs)
+
+
+def compare_dropout(data, epochs=5, *, rates=DROPOUT_RATES, model="vgg", model_kwargs=None, **kwargs):
+    """The notes' dropout sweep, rate 0.0 to 0.9.
+
+    For "vgg" the dropout follows every convolution, before its activation, as
+    in the notes' Keras code ("conv-drop-act"); for "mlp" it follows every
+    hidden unit.
+
+    Args:
+        data, epochs, model, model_kwargs, **kwargs: as for `compare_initializers`.
+        rates: Dropout rates. Defaults to 0.0, 0.1, ..., 0.9.
+
+    Returns:
+        A `Comparison`, variants named "0.0", "0.1", ...
+
+    Example:
+    >>> result = compare_dropout(data, epochs=10, rates=(0.0, 0.25, 0.5))
+    """
+    for rate in rates:
+        if not 0 <= rate < 1:
+            raise ValueError(f"rates must lie in [0, 1). Received rates={rates!r}")
+    if model == "vgg":
+        variants = {f"{r:.1f}": {"dropout": r, "order": "conv-drop-act"} for r in rates}
+    else:
+        variants = {f"{r:.1f}": {"dropout": r} for r in rates}
+    return _ready_made(data, model, model_kwargs, variants, "dropout rate", epochs=epochs, **kwargs)
+
+
+def compare_batchnorm(data, epochs=5, *, model="vgg", model_kwargs=None, activation="relu", **kwargs):
+    """BatchNorm: none, before the activation (Ioffe & Szegedy), after it.
+
+    Args:
+        data, epochs, model, model_kwargs, **kwargs: as for `compare_initializers`.
+        activation: Activation of every unit. Defaults to "relu".
+
+    Returns:
+        A `Comparison` with variants "none", "before", "after".
+
+    Example:
+    >>> result = compare_batchnorm(data, epochs=5)
+    """
+    if model not in _BN_ORDERS:
+        raise ValueError(f"model must be one of {', '.join(_BN_ORDERS)}. Received model={model!r}")
+    variants = {place: {"order": order, "activation": activation} for place, order in _BN_ORDERS[model].items()}
+    return _ready_made(data, model, model_kwargs, variants, "BatchNorm placement", epochs=epochs, **kwargs)
