@@ -13,4 +13,9 @@ from kerasrecipes import models
 from kerasrecipes import callbacks
 from kerasrecipes import ensembles
 from kerasrecipes import schedules
+from kerasrecipes import babysit
+from kerasrecipes import diagnose
+from kerasrecipes import experiments
+from kerasrecipes import plots
+from kerasrecipes import report
 from kerasrecipes.lr_finder import lr_find

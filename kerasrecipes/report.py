@@ -1,0 +1,137 @@
+"""One self-contained HTML page for a training run: curves, diagnosis, LR finder, layer statistics.
+
+The page a user opens after a long run: every figure is embedded as a PNG data
+URI, so the single file can be mailed, archived or opened offline.
+"""
+
+import base64
+import datetime
+import html
+import io
+import json
+import os
+
+from kerasrecipes import diagnose as _diagnose
+from kerasrecipes import plots
+
+# Optional files of a run directory, next to history.json / history.csv.
+RUN_FILES = {"batch_losses": "batch_losses.json", "layer_stats": "layer_stats.json",
+             "lr_find": "lr_find.json"}
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;
+     padding:0 1em;color:#222}
+h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.3em .6em;
+     text-align:left;vertical-align:top}th{background:#f4f4f4}img{max-width:100%}
+.muted{color:#777}
+"""
+
+
+def _png(fig):
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _img(fig, alt):
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{_png(fig)}">'
+
+
+def _read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def _from_run_dir(run):
+    found = {}
+    if isinstance(run, (str, os.PathLike)) and os.path.isdir(os.fspath(run)):
+        for key, name in RUN_FILES.items():
+            path = os.path.join(os.fspath(run), name)
+            if os.path.isfile(path):
+                found[key] = _read_json(path) if key == "lr_find" else path
+    return found
+
+
+def _metrics_table(history):
+    rows = []
+    for key, values in history.items():
+        finite = [v for v in values if v == v]
+        if not finite:
+            continue
+        best = max(finite) if ("acc" in key or "auc" in key) else min(finite)
+        rows.append(f"<tr><td>{html.escape(key)}</td><td>{values[-1]:.4g}</td><td>{best:.4g}</td></tr>")
+    return ("<table><thead><tr><th>metric</th><th>last epoch</th><th>best</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, lr_find=None,
+           sanity=None, model=None, x=None, y=None, class_names=None, diagnose_kwargs=None):
+    """Write one self-contained HTML page about a training run.
+
+    Sections, each where its data exists: the learning curves (with the LR and
+    the per-batch loss when recorded), the diagnosis (`kerasrecipes.diagnose`),
+    the final and best metrics, the LR range test, the layer statistics, a
+    `sanity_check` report, and, given a model and data, the confusion matrix
+    and the top losses. All images are embedded.
+
+    Args:
+        run: A run directory (holding `history.json` or `history.csv`, and
+            optionally `batch_losses.json`, `layer_stats.json`,
+            `lr_find.json`), or a History / dict of lists / history file.
+        path: The HTML file to write. Defaults to `report.html` inside the run
+            directory, else in the current directory.
+        title: Page title. Defaults to the run directory's name or "Training report".
+        batch_losses: A `BatchLossRecorder` or its data (overrides the run directory's).
+        layer_stats: A `LayerStats` callback or its data (overrides the run directory's).
+        lr_find: An LR-finder result (`lrs`, `losses`, `suggestion`; object or dict).
+        sanity: A `kerasrecipes.babysit.Report`.
+        model, x, y: A trained model and held-out data for the confusion matrix
+            and the top losses.
+        class_names: Class names for those figures.
+        diagnose_kwargs: Thresholds passed to `diagnose`.
+
+    Returns:
+        The path written (atomically: a temp file, then renamed).
+
+    Example:
+    >>> history = model.fit(x, y, validation_split=0.1, epochs=10)
+    >>> report(history, "run/report.html", model=model, x=x_test, y=y_test)
+    """
+    history = _diagnose.load_history(run)
+    found = _from_run_dir(run)
+    batch_losses = batch_losses if batch_losses is not None else found.get("batch_losses")
+    layer_stats = layer_stats if layer_stats is not None else found.get("layer_stats")
+    lr_find = lr_find if lr_find is not None else found.get("lr_find")
+    if (x is None) != (y is None) or (model is not None and x is None):
+        raise ValueError("model, x and y go together: pass all three for the confusion matrix and top losses")
+    is_dir = isinstance(run, (str, os.PathLike)) and os.path.isdir(os.fspath(run))
+    if path is None:
+        path = os.path.join(os.fspath(run), "report.html") if is_dir else "report.html"
+    if title is None:
+        title = f"Training report: {os.path.basename(os.path.abspath(os.fspath(run)))}" if is_dir else "Training report"
+
+    diagnosis = _diagnose.diagnose(history, batch_losses=batch_losses, layer_stats=layer_stats,
+                                   **(diagnose_kwargs or {}))
+    sections = [f"<h1>{html.escape(title)}</h1>",
+                f'<p class="muted">{len(next(iter(history.values())))} epochs; written '
+                f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"]
+    sections += ["<h2>Learning curves</h2>",
+                 _img(plots.history(history, batch_losses=batch_losses), "learning curves")]
+    sections += ["<h2>Diagnosis</h2>", diagnosis._repr_html_()]
+    sections += ["<h2>Metrics</h2>", _metrics_table(history)]
+    if lr_find is not None:
+        sections += ["<h2>LR range test</h2>", _img(plots.lr_finder(lr_find), "LR range test")]
+    if layer_stats is not None:
+        sections += ["<h2>Layer statistics</h2>", _img(plots.layer_stats(layer_stats), "layer statistics")]
+    if sanity is not None:
+        sections += ["<h2>Sanity checks</h2>", sanity._repr_html_()]
+    if model is not None:
+        sections += ["<h2>Confusion matrix</h2>",
+                     _img(plots.confusion_matrix(model, x, y, class_names), "confusion matrix"),
+                     "<h2>Top losses</h2>",
+                     _img(plots.top_losses(model, x, y, k=16, class_names=class_names), "top losses")]
+    page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+            + "\n".join(sections) + "</body></html>")
+    return _diagnose._atomic_write_text(os.fspath(path), page)
