@@ -18,4 +18,5 @@ from kerasrecipes import diagnose
 from kerasrecipes import experiments
 from kerasrecipes import plots
 from kerasrecipes import report
+from kerasrecipes import tuning
 from kerasrecipes.lr_finder import lr_find
