@@ -13,6 +13,7 @@ from kerasrecipes import models
 from kerasrecipes import callbacks
 from kerasrecipes import ensembles
 from kerasrecipes import schedules
+from kerasrecipes import presets
 from kerasrecipes import babysit
 from kerasrecipes import diagnose
 from kerasrecipes import experiments
