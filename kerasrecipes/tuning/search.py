@@ -691,33 +691,25 @@ class Search:
         return "\n".join(lines)
 
 
-def recipe_callbacks(monitor="val_accuracy", halve_patience=2, stop_patience=4):
-    """The per-trial recipe: halve the LR on a plateau, stop early when nothing improves.
+def recipe_callbacks(monitor="val_accuracy", patience=2):
+    """The per-trial recipe: halve the LR on a plateau, stop early when halving no longer helps.
 
-    Uses `kerasrecipes.callbacks.HalveLROnPlateau` and `EarlyStopping` when
-    present, Keras's `ReduceLROnPlateau(factor=0.5)` and `EarlyStopping` otherwise.
+    `kerasrecipes.callbacks.recipe(monitor, ensemble=None, patience=patience)`:
+    `HalveLROnPlateau` (rolls back to the best weights at each halving) and
+    `EarlyStopping` with patience `2 * patience + 1`, restoring the best
+    weights. Both hold no model between trials, so keras-tuner can deep-copy them.
 
     Args:
-        monitor: The metric both watch. Defaults to `"val_accuracy"`.
-        halve_patience: Epochs without improvement before halving. Defaults to `2`.
-        stop_patience: Epochs without improvement before stopping. Defaults to `4`.
+        monitor: The metric both watch; its direction follows its name.
+            Defaults to `"val_accuracy"`.
+        patience: Epochs without improvement before halving. Defaults to `2`.
 
     Returns:
         A list of two callbacks.
     """
-    try:
-        from kerasrecipes.callbacks import EarlyStopping, HalveLROnPlateau
-    except ImportError:
-        try:
-            from kerasrecipes.callbacks.plateau import EarlyStopping, HalveLROnPlateau
-        except ImportError:
-            HalveLROnPlateau = None
-    if HalveLROnPlateau is not None:
-        return [HalveLROnPlateau(monitor=monitor, patience=halve_patience, verbose=0),
-                EarlyStopping(monitor=monitor, patience=stop_patience)]
-    mode = "min" if any(t in monitor for t in ("loss", "error")) else "max"
-    return [keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=halve_patience, mode=mode),
-            keras.callbacks.EarlyStopping(monitor=monitor, patience=stop_patience, mode=mode)]
+    from kerasrecipes.callbacks import recipe
+
+    return recipe(monitor, ensemble=None, patience=patience, verbose=0)
 
 
 def random_search(

@@ -274,3 +274,17 @@ def test_refine_rejects_bad_arguments(searched):
 def test_results_of_an_empty_table():
     results = Results([], "val_loss", "min", [])
     assert results.best(3) == [] and len(results.sort("score")) == 0
+
+
+def test_trials_train_with_the_recipe_callbacks_by_default(searched):
+    import copy
+
+    from kerasrecipes.callbacks import EarlyStopping, HalveLROnPlateau
+
+    search, _, _ = searched
+    callbacks = search._trial_callbacks()
+    assert [type(c) for c in callbacks] == [HalveLROnPlateau, EarlyStopping]
+    assert all(c.monitor == "val_accuracy" for c in callbacks)
+    assert callbacks[0].patience == 2 and callbacks[1].patience == 5
+    copies = copy.deepcopy(callbacks)  # keras-tuner deep-copies them for every trial
+    assert [type(c) for c in copies] == [HalveLROnPlateau, EarlyStopping]
