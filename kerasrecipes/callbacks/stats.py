@@ -183,7 +183,7 @@ def _layer_outputs(model, chosen, x):
             outputs[layer.name] = h
         return [outputs[layer.name] for layer in chosen]
     try:
-        probe = keras.Model(model.inputs, [layer.output for layer in chosen])
+        probe = keras.Model(model.input, [layer.output for layer in chosen])
     except (AttributeError, ValueError, TypeError):
         return None
     result = probe(x, training=False)
