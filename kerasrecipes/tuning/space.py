@@ -111,7 +111,9 @@ class _Range(Param):
             low, high = int(math.floor(low + 1e-9)), int(math.ceil(high - 1e-9))
             low, high = max(low, bounds.low), min(high, bounds.high)
         if low >= high:
-            return Fixed(type(bounds.low)(low) if self.integer else low)
+            # A one-value Choice rather than Fixed: it stays registered with
+            # keras-tuner, so it also overrides a build function's own range.
+            return Choice(int(low) if self.integer else low)
         return self._replace(low, high)
 
     def _replace(self, low, high):

@@ -118,6 +118,10 @@ def test_refine_narrows_choices_to_the_winners_and_keeps_fixed_values():
     assert refined.params["head"] == Fixed("gap")
     d = refined.params["dropout"]  # one winning value: a range of +-10% of the width around it
     assert math.isclose(d.low, 0.15) and math.isclose(d.high, 0.25)
+    # a range that collapses to one value stays a registered one-value choice
+    collapsed = SearchSpace.ranges(depth=IntUniform(1, 8)).refine([{"depth": 4}], margin=0.0)
+    assert collapsed.params["depth"] == Choice(4)
+    assert [p.values for p in collapsed.to_hyperparameters().space] == [[4]]
 
 
 def test_refined_range_takes_precedence_over_the_build_declaration():
