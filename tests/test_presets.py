@@ -25,6 +25,8 @@ def test_model_matches_the_factory_parameter_count():
     model = presets.fashion_mnist_fast().build_model()
     assert model.count_params() == 289_066  # models.vgg((28,28,1),10,filters=(32,64,128),head="gap")
     assert model.output_shape == (None, 10)
+    bns = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
+    assert len(bns) == 6 and all(l.momentum == pytest.approx(0.9) for l in bns)
 
 
 def test_compile_uses_onecycle_nesterov_and_label_smoothing():
@@ -94,6 +96,7 @@ def test_mixed_precision_keeps_float32_probabilities_and_restores_policy(fashion
     (dict(schedule="cosine"), "schedule"),
     (dict(label_smoothing=1.0), "label_smoothing"),
     (dict(base_lr=0), "base_lr"),
+    (dict(bn_momentum=1.0), "bn_momentum"),
     (dict(ensemble="top_k"), "ensemble"),
     (dict(epoch=3), "unknown Recipe fields"),
 ])
