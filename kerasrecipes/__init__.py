@@ -6,6 +6,11 @@ re-exported from it; nothing is defined here.
 
 __version__ = "0.1.0"
 
+from kerasrecipes import _quiet
+
+if _quiet.invoked_as_command():
+    _quiet.park_native_stderr()  # TensorFlow's C++ start-up lines, not ours
+
 from kerasrecipes import data
 from kerasrecipes import datasets
 from kerasrecipes import layers

@@ -1,10 +1,15 @@
-"""The `kerasrecipes` command: the main job and its friends from a shell."""
+"""The `kerasrecipes` command: the main job and its friends from a shell.
+
+Heavy imports (TensorFlow, Keras) happen inside the commands, so `--help` and a
+bad flag answer at once.
+"""
 
 import argparse
 import json
 import os
 import sys
-import time
+
+from kerasrecipes import _quiet, runs
 
 
 class _Parser(argparse.ArgumentParser):
@@ -12,68 +17,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _load_dataset(name):
-    from kerasrecipes import datasets
-
-    if name == "sample":
-        return datasets.fashion_mnist_sample()
-    return datasets.fashion_mnist(download=False)
-
-
-def _demo(args):
-    import keras
-    import numpy as np
-
-    import kerasrecipes as kr
-
-    (x_train, y_train), (x_test, y_test) = _load_dataset(args.dataset)
-    keras.utils.set_random_seed(args.seed)
-    x_train = x_train.astype("float32") / 255.0
-    x_test = x_test.astype("float32") / 255.0
-    model = kr.models.vgg(x_train.shape[1:], 10, filters=(32, 64), convs_per_stage=2,
-                          order="conv-bn-act", dropout=0.25, dense_units=(128,), dense_dropout=0.5)
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    start = time.perf_counter()
-    history = model.fit(x_train, y_train, validation_split=0.1, epochs=args.epochs, batch_size=128,
-                        verbose=1 if sys.stdout.isatty() else 2)
-    seconds = time.perf_counter() - start
-    _, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    os.makedirs(args.out, exist_ok=True)
-    model.save(os.path.join(args.out, "model.keras"))
-    summary = {"dataset": args.dataset, "epochs": args.epochs, "train_seconds": round(seconds, 1),
-               "test_accuracy": round(float(accuracy), 4),
-               "final_val_accuracy": round(float(history.history["val_accuracy"][-1]), 4)}
-    with open(os.path.join(args.out, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
-    print(f"\nheld-out test accuracy: {accuracy:.4f} ({len(x_test)} images, {seconds:.0f} s of training)")
-    print(f"wrote {args.out}/model.keras and {args.out}/summary.json")
-    return 0
-
-
-def build_parser():
-    parser = _Parser(
-        prog="kerasrecipes",
-        description="Training recipes for deep CNNs, from the command line.",
-        epilog="Example: kerasrecipes demo --epochs 3 --out runs/demo",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    demo = commands.add_parser(
-        "demo",
-        help="train a small VGG on Fashion-MNIST with the recipe and report held-out accuracy",
-        description="Train a small VGG from the factory on Fashion-MNIST (the embedded sample by "
-        "default: offline, minutes on 2 CPU cores) and report held-out accuracy.",
-        epilog="Examples:\n  kerasrecipes demo\n  kerasrecipes demo --dataset fashion_mnist --epochs 10 --out runs/full",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    demo.add_argument("--dataset", choices=("sample", "fashion_mnist"), default="sample",
-                      help="the embedded 10k-image sample (default) or the full set from dataset-fashion-mnist")
-    demo.add_argument("--epochs", type=_positive_int, default=4, help="training epochs (default: 4)")
-    demo.add_argument("--out", default="runs/demo", help="output directory (default: runs/demo)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    demo.set_defaults(func=_demo)
-    return parser
 
 
 def _positive_int(text):
@@ -86,15 +29,206 @@ def _positive_int(text):
     return value
 
 
+def _int_tuple(text):
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    return values
+
+
+def _optional(kind):
+    def parse(text):
+        return None if text.lower() in ("none", "") else kind(text)
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+# Flag -> (type, help). Every key of runs.DEFAULTS is a flag of `train`.
+_TRAIN_FLAGS = {
+    "dataset": (str, "sample (embedded, offline), fashion_mnist (Debian's dataset-fashion-mnist), mnist, cifar10"),
+    "preset": (_optional(str), "vgg11, vgg13, vgg16 or vgg19 stage layout"),
+    "filters": (_int_tuple, "filters per stage, e.g. 32,64,128"),
+    "convs_per_stage": (_int_tuple, "3x3 convolutions per stage: one number, or one per stage"),
+    "order": (str, "unit order: conv-bn-act, conv-act-bn, conv-act, conv-drop-act, conv-bn-act-drop"),
+    "activation": (str, "relu, leaky_relu, prelu, rrelu, elu, selu, gelu, swish, tanh, sigmoid, maxout"),
+    "kernel_initializer": (str, "auto, zeros, small_random, glorot, he, lecun or a Keras initializer name"),
+    "dropout": (float, "dropout rate of the conv units"),
+    "dense_units": (_int_tuple, "hidden dense layers of the head, e.g. 256,128 (empty: none)"),
+    "dense_dropout": (float, "dropout rate of the head"),
+    "head": (str, "flatten or gap"),
+    "pooling": (str, "max, avg or stride"),
+    "weight_decay": (_optional(float), "L2 coefficient on every kernel"),
+    "l1": (_optional(float), "L1 coefficient on every kernel"),
+    "max_norm": (_optional(float), "max-norm constraint on every unit's weights (3 or 4)"),
+    "optimizer": (str, "adam or sgd (Nesterov momentum)"),
+    "lr": (float, "initial learning rate"),
+    "momentum": (float, "SGD momentum"),
+    "batch_size": (_positive_int, "images per step"),
+    "epochs": (_positive_int, "most epochs (early stopping may end sooner)"),
+    "augment": (str, "none, light (flip + pad-and-crop), standard (+ cutout), strong (+ colour)"),
+    "flip": (lambda t: t.lower() in ("1", "true", "yes"), "horizontal flips in augmentation and TTA (false for digits)"),
+    "mixup": (_optional(float), "MixUp Beta alpha, e.g. 0.2"),
+    "ensemble": (_optional(str), "top_k, snapshot, every or none"),
+    "k": (_positive_int, "ensemble members"),
+    "patience": (_positive_int, "epochs without progress before the LR is halved"),
+    "val_fraction": (float, "fraction of the training set held out for validation"),
+    "train_limit": (_optional(int), "use only the first N training images"),
+    "seed": (int, "random seed"),
+}
+
+DEMO_DEFAULTS = {"epochs": 6, "train_limit": None}
+
+
+def _add_train_flags(parser, defaults):
+    for key, (kind, text) in _TRAIN_FLAGS.items():
+        default = defaults.get(key, runs.DEFAULTS[key])
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        parser.add_argument("--" + key.replace("_", "-"), dest=key, type=kind, default=argparse.SUPPRESS,
+                            help=f"{text} (default: {shown})")
+
+
+def _config_from(args, defaults):
+    config = dict(defaults)
+    if getattr(args, "config", None):
+        config.update(runs.load_config(args.config))
+    config.update({key: getattr(args, key) for key in _TRAIN_FLAGS if hasattr(args, key)})
+    return runs.check_config(config)
+
+
+def _verbosity():
+    return 1 if sys.stdout.isatty() else 2  # a progress bar on a terminal, a line per epoch in a log
+
+
+def _train(args, defaults):
+    config = _config_from(args, defaults)
+    summary = runs.train(args.out, config, verbose=_verbosity())
+    print()
+    print(runs.format_summary(summary))
+    print(f"\nwrote {args.out}: model.keras, history.json, summary.json, diagnosis.txt"
+          + (", ensemble.keras" if config["ensemble"] else "") + ", report.html")
+    return 0
+
+
+def _report(args):
+    if not os.path.isdir(args.run_dir):
+        raise ValueError(f"{args.run_dir!r} is not a directory")
+    path = runs.write_report(args.run_dir)
+    print(f"wrote {path}")
+    return 0
+
+
+def _lr_find(args):
+    import keras
+
+    from kerasrecipes import lr_find, models
+
+    config = runs.check_config({"dataset": args.dataset})
+    (x, y), _ = runs.load_dataset(config["dataset"])
+    x = x[: args.images].astype("float32") / 255.0
+    y = y[: args.images]
+    model = models.vgg(x.shape[1:], int(y.max()) + 1, filters=tuple(args.filters), order=args.order)
+    model.compile(keras.optimizers.Adam() if args.optimizer == "adam" else keras.optimizers.SGD(momentum=0.9),
+                  "sparse_categorical_crossentropy")
+    result = lr_find(model, x, y, min_lr=args.min_lr, max_lr=args.max_lr, steps=args.steps,
+                     batch_size=args.batch_size)
+    os.makedirs(args.out, exist_ok=True)
+    figure = result.plot()
+    figure.savefig(os.path.join(args.out, "lr_find.png"), dpi=100)
+    print(json.dumps({"suggestion": result.suggestion, "steps": len(result.lrs)}))
+    print(f"wrote {os.path.join(args.out, 'lr_find.png')}")
+    return 0
+
+
+def build_parser():
+    parser = _Parser(
+        prog="kerasrecipes",
+        description="Training recipes for deep CNNs, from the command line.",
+        epilog="Examples:\n  kerasrecipes demo\n  kerasrecipes train --dataset fashion_mnist --order conv-act-bn "
+        "--epochs 20 --out runs/fm\n  kerasrecipes report runs/fm",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    demo = commands.add_parser(
+        "demo",
+        help="the main job: train a small VGG with the recipe on the embedded sample, offline",
+        description="Train a small VGG from the factory with the full recipe (augmentation, halving on "
+        "plateau, early stopping, checkpoint ensemble) on the embedded real Fashion-MNIST sample, then "
+        "print single model against ensemble and test-time flips on held-out data, and write the learning "
+        "curves, diagnosis and HTML report into --out. A few minutes on 2 CPU cores.",
+        epilog="Examples:\n  kerasrecipes demo\n  kerasrecipes demo --dataset fashion_mnist --epochs 15 --out runs/full",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument("--dataset", choices=("sample", "fashion_mnist"), default=argparse.SUPPRESS,
+                      help="the embedded 10k-image sample (default) or the full set from dataset-fashion-mnist")
+    demo.add_argument("--epochs", type=_positive_int, default=argparse.SUPPRESS,
+                      help=f"most epochs (default: {DEMO_DEFAULTS['epochs']})")
+    demo.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
+    demo.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="random seed (default: 0)")
+    demo.set_defaults(func=lambda args: _train(args, DEMO_DEFAULTS))
+
+    train = commands.add_parser(
+        "train",
+        help="train any factory model with the recipe; saves model, history, ensemble and report",
+        description="Train a VGG from the factory with any of its options, the augmenting pipeline and the "
+        "recipe callbacks. Writes model.keras, history.json, summary.json, diagnosis.txt, ensemble.keras "
+        "and report.html into --out. Running again into the same --out after a kill resumes.",
+        epilog="Examples:\n  kerasrecipes train --dataset fashion_mnist --preset vgg11 --filters 32,64,128,128,128 "
+        "--epochs 20 --out runs/vgg11\n  kerasrecipes train --config my_run.json --out runs/mine\n\n"
+        "--config FILE.json holds any of the settings below as a JSON object; flags override it.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("--out", required=True, help="run directory")
+    train.add_argument("--config", help="JSON file of settings (flags override it)")
+    _add_train_flags(train, {})
+    train.set_defaults(func=lambda args: _train(args, {}))
+
+    report = commands.add_parser(
+        "report", help="write report.html for a run directory",
+        description="Write one self-contained HTML page (learning curves, diagnosis, LR finder and layer "
+        "statistics where present) for a run directory written by train or demo.",
+        epilog="Example:\n  kerasrecipes report runs/demo", formatter_class=argparse.RawDescriptionHelpFormatter)
+    report.add_argument("run_dir", help="a directory written by `kerasrecipes train` or `demo`")
+    report.set_defaults(func=_report)
+
+    finder = commands.add_parser(
+        "lr-find", help="the LR range test on a small VGG: plot and suggested learning rate",
+        description="Raise the learning rate exponentially batch by batch (Smith 2017) on a small VGG and "
+        "the chosen data, stop when the loss diverges, and write the loss-against-LR plot and the suggestion.",
+        epilog="Example:\n  kerasrecipes lr-find --dataset sample --out runs/lr",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    finder.add_argument("--dataset", default="sample", help="sample, fashion_mnist, mnist or cifar10 (default: sample)")
+    finder.add_argument("--images", type=_positive_int, default=4096, help="training images used (default: 4096)")
+    finder.add_argument("--filters", type=_int_tuple, default=(32, 64), help="filters per stage (default: 32,64)")
+    finder.add_argument("--order", default="conv-bn-act", help="unit order (default: conv-bn-act)")
+    finder.add_argument("--optimizer", choices=("adam", "sgd"), default="adam", help="(default: adam)")
+    finder.add_argument("--min-lr", type=float, default=1e-7, help="(default: 1e-7)")
+    finder.add_argument("--max-lr", type=float, default=10.0, help="(default: 10)")
+    finder.add_argument("--steps", type=_positive_int, default=100, help="batches (default: 100)")
+    finder.add_argument("--batch-size", type=_positive_int, default=64, help="(default: 64)")
+    finder.add_argument("--out", default="runs/lr_find", help="output directory (default: runs/lr_find)")
+    finder.set_defaults(func=_lr_find)
+    return parser
+
+
 def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         return args.func(args)
     except ValueError as e:
         print(f"kerasrecipes {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"kerasrecipes {args.command}: interrupted; finished files are kept, run again to resume",
+              file=sys.stderr)
+        return 130
+    except Exception:
+        _quiet.dump_parked()  # an unexpected failure: show what native code said too
+        raise
