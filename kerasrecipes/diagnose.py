@@ -19,9 +19,10 @@ import html
 import json
 import math
 import os
-import tempfile
 
 import numpy as np
+
+from kerasrecipes import _io
 
 # Metric names Keras writes for classification accuracy, in order of preference.
 _ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
@@ -142,21 +143,6 @@ def load_history(history):
     return out
 
 
-def _atomic_write_text(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
-
-
 def save_history(history, path):
     """Write a history as JSON atomically (temp file, then rename).
 
@@ -178,7 +164,7 @@ def save_history(history, path):
     if os.path.isdir(path):
         path = os.path.join(path, "history.json")
     clean = {k: [v if math.isfinite(v) else None for v in vals] for k, vals in data.items()}
-    return _atomic_write_text(path, json.dumps(clean, indent=1))
+    return _io.write_text(path, json.dumps(clean, indent=1))
 
 
 def load_batch_losses(batch_losses):

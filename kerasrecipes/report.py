@@ -11,6 +11,7 @@ import io
 import json
 import os
 
+from kerasrecipes import _io
 from kerasrecipes import diagnose as _diagnose
 from kerasrecipes import plots
 
@@ -134,4 +135,4 @@ def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, l
     page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
             + "\n".join(sections) + "</body></html>")
-    return _diagnose._atomic_write_text(os.fspath(path), page)
+    return _io.write_text(os.fspath(path), page)

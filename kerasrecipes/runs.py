@@ -14,10 +14,11 @@ same directory says so and resumes from the last finished epoch (Keras's
 
 import json
 import os
-import tempfile
 import time
 
 import numpy as np
+
+from kerasrecipes import _io
 
 DATASETS = ("sample", "fashion_mnist", "mnist", "cifar10")
 # Settings a run accepts, with their defaults: every factory option plus training ones.
@@ -55,29 +56,6 @@ DEFAULTS = {
 MODEL_KEYS = ("preset", "filters", "convs_per_stage", "order", "activation", "kernel_initializer", "dropout",
               "dense_units", "dense_dropout", "head", "pooling", "weight_decay", "l1", "max_norm")
 STATE_FILE = "run.json"
-
-
-def _write_json(path, data):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2, default=_jsonable)
-    os.replace(tmp, path)
-
-
-def _jsonable(value):
-    if isinstance(value, (np.integer, np.floating)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _save_model(model, path):
-    """`model.save` to a temp `.keras` file in the same directory, then rename."""
-    tmp = os.path.join(os.path.dirname(path), ".tmp-" + os.path.basename(path))
-    model.save(tmp)
-    os.replace(tmp, path)
 
 
 def load_config(path):
@@ -166,9 +144,9 @@ def train(out, config=None, *, verbose=1, log=print):
     if state and state.get("state") == "running":
         log(f"note: the run in {out} started {state.get('started')} did not finish; its files are kept "
             "and training resumes from its last finished epoch")
-        if state.get("config") and state["config"] != json.loads(json.dumps(config, default=_jsonable)):
+        if state.get("config") and state["config"] != json.loads(json.dumps(_io.to_strict_json(config))):
             raise ValueError(f"{out} holds an unfinished run with other settings; use another --out or delete it")
-    _write_json(os.path.join(out, STATE_FILE),
+    _io.write_json(os.path.join(out, STATE_FILE),
                 {"state": "running", "started": time.strftime("%Y-%m-%d %H:%M:%S"), "config": config})
 
     keras.utils.set_random_seed(config["seed"])
@@ -207,7 +185,7 @@ def train(out, config=None, *, verbose=1, log=print):
                         shuffle=False, verbose=verbose)  # the pipeline shuffles
     seconds = time.perf_counter() - start
     diagnose.save_history(history, os.path.join(out, "history.json"))
-    _save_model(model, os.path.join(out, "model.keras"))
+    _io.save_keras(model, os.path.join(out, "model.keras"))
 
     x_eval = x_test.astype("float32") / 255.0
     results = {"single": float(np.mean(model.predict(x_eval, verbose=0).argmax(-1) == y_test))}
@@ -217,7 +195,7 @@ def train(out, config=None, *, verbose=1, log=print):
     ensemble_callback = callbacks[0] if config["ensemble"] else None
     if ensemble_callback is not None and ensemble_callback.members:
         ensemble = ensemble_callback.ensemble()
-        _save_model(ensemble, os.path.join(out, "ensemble.keras"))
+        _io.save_keras(ensemble, os.path.join(out, "ensemble.keras"))
         probabilities = ensemble.predict(x_eval, verbose=0)
         results[f"{config['ensemble']} ensemble of {len(ensemble_callback.members)}"] = float(
             np.mean(probabilities.argmax(-1) == y_test))
@@ -227,12 +205,10 @@ def train(out, config=None, *, verbose=1, log=print):
         "epochs_run": len(history.history["loss"]), "train_seconds": round(seconds, 1),
         "test_accuracy": results, "findings": [f.name for f in diagnosis.findings],
     }
-    _write_json(os.path.join(out, "summary.json"), summary)
-    with open(os.path.join(out, ".tmp-diagnosis.txt"), "w") as f:
-        f.write(str(diagnosis) + "\n")
-    os.replace(os.path.join(out, ".tmp-diagnosis.txt"), os.path.join(out, "diagnosis.txt"))
+    _io.write_json(os.path.join(out, "summary.json"), summary)
+    _io.write_text(os.path.join(out, "diagnosis.txt"), str(diagnosis) + "\n")
     write_report(out, model=model, x_test=x_eval, y_test=y_test, config=config)
-    _write_json(os.path.join(out, STATE_FILE), {"state": "complete", "started": state and state.get("started"),
+    _io.write_json(os.path.join(out, STATE_FILE), {"state": "complete", "started": state and state.get("started"),
                                                "finished": time.strftime("%Y-%m-%d %H:%M:%S"), "config": config})
     return summary
 

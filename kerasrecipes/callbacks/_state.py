@@ -3,41 +3,21 @@
 import json
 import os
 import re
-import tempfile
 
 import numpy as np
+
+from kerasrecipes import _io
 
 _STATE_RE = re.compile(r"^state-(\d{6})\.json$")
 _ARRAYS_SUFFIX = ".npz"
 
 
-def atomic_write(path, write):
-    """Calls `write(file_object)` on a temp file beside `path`, then renames it onto `path`.
-
-    A process killed at any point leaves either the old file or the new one,
-    never a half-written one (os.replace is atomic within a directory).
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def write_json(path, obj):
-    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=1).encode("utf-8")))
+    _io.write_json(path, obj)
 
 
 def save_arrays(path, arrays):
-    atomic_write(path, lambda f: np.savez(f, *arrays))
+    _io.atomic_write(path, lambda f: np.savez(f, *arrays), mode="wb")
 
 
 def load_arrays(path):

@@ -10,7 +10,8 @@ import numpy as np
 
 from kerasrecipes import ensembles, schedules
 from kerasrecipes.callbacks._monitor import ResumableMixin, check_monitor, infer_mode, to_float
-from kerasrecipes.callbacks._state import StateStore, atomic_write, write_json
+from kerasrecipes import _io
+from kerasrecipes.callbacks._state import write_json
 
 _MODES = ("snapshot", "top_k", "every")
 MANIFEST = "ensemble.json"
@@ -186,7 +187,7 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
     def _take(self, epoch, value):
         if self.directory:
             path = os.path.join(self.directory, f"member-e{epoch:05d}.weights.h5")
-            self._save_weights_atomically(path)
+            _io.save_keras(self.model, path)
             member = EnsembleMember(epoch, value, path=path)
         else:
             member = EnsembleMember(epoch, value, weights=self.model.get_weights())
@@ -202,12 +203,6 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
                 f"\nEpoch {epoch + 1}: CheckpointEnsemble({self.mode!r}) kept this epoch "
                 f"({self.monitor}={value}); {len(self.members)} member(s)."
             )
-
-    def _save_weights_atomically(self, path):
-        os.makedirs(self.directory, exist_ok=True)
-        tmp = os.path.join(self.directory, ".tmp-" + os.path.basename(path))
-        self.model.save_weights(tmp, overwrite=True)
-        os.replace(tmp, path)
 
     def on_train_end(self, logs=None):
         self._template = self.model
@@ -238,7 +233,7 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
             text = self.model.to_json()
         except Exception:  # subclassed models have no JSON; from_directory then needs `model`
             return
-        atomic_write(os.path.join(self.directory, ARCHITECTURE), lambda f: f.write(text.encode("utf-8")))
+        _io.write_text(os.path.join(self.directory, ARCHITECTURE), text)
 
     def _collect_member_files(self, keep):
         keep = {os.path.basename(p) for p in keep}

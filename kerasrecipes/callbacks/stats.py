@@ -20,6 +20,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasrecipes import _io
+
 _RELU_NAMES = ("relu", "relu6")
 
 
@@ -272,17 +274,6 @@ def as_layer_stats(stats):
     }
 
 
-def _atomic_json(path, data):
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    with open(tmp, "w") as f:
-        json.dump(data, f, default=lambda v: None)
-    os.replace(tmp, path)
-    return path
-
-
 def _finite_or_none(value):
     return value if value is None or math.isfinite(value) else None
 
@@ -403,7 +394,7 @@ class LayerStats(keras.callbacks.Callback):
         """Write `.stats` as JSON atomically; `plots.layer_stats(path)` and `diagnose` read it."""
         if self.stats is None:
             raise ValueError("LayerStats has nothing to save: it has not been used in a fit yet")
-        return _atomic_json(path, self.stats)
+        return _io.write_json(path, self.stats)
 
 
 class BatchLossRecorder(keras.callbacks.Callback):
@@ -495,4 +486,4 @@ class BatchLossRecorder(keras.callbacks.Callback):
 
     def save(self, path):
         """Write the per-batch losses as JSON atomically (`plots.history` and `diagnose` read it)."""
-        return _atomic_json(path, self.to_dict())
+        return _io.write_json(path, self.to_dict())

@@ -1,0 +1,92 @@
+"""Atomic file writes, shared by everything that leaves a file behind.
+
+A process killed at any point leaves the old file or the new one, never a
+half-written one: each write goes to a temp file beside its target, is flushed
+to disk, then renamed onto it (`os.replace` is atomic within a directory).
+"""
+
+import json
+import math
+import os
+import tempfile
+
+
+def atomic_write(path, write, mode="w"):
+    """Calls `write(file)` on a temp file beside `path`, then renames it onto `path`.
+
+    Args:
+        path: The file to write; its directory is created if needed.
+        write: A function of the open temp file that writes the content.
+        mode: "w" (text, UTF-8) or "wb". Defaults to "w".
+
+    Returns:
+        `path`.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="-" + os.path.basename(path))
+    try:
+        with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if "b" not in mode else {})) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def write_text(path, text):
+    return atomic_write(path, lambda f: f.write(text))
+
+
+def write_json(path, obj, indent=1):
+    """JSON with numpy scalars and arrays converted, and NaN/infinity written as null (strict JSON)."""
+    return atomic_write(path, lambda f: json.dump(to_strict_json(obj), f, indent=indent, default=_jsonable))
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def save_keras(model, path):
+    """`model.save` (or `save_weights` for a `.weights.h5` path) to a temp file, then rename."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    name = os.path.basename(path)
+    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{name}")  # keeps the .keras / .weights.h5 ending
+    try:
+        if name.endswith(".weights.h5"):
+            model.save_weights(tmp, overwrite=True)
+        else:
+            model.save(tmp, overwrite=True)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def to_strict_json(obj):
+    """Plain JSON types: numpy values converted, tuples as lists, NaN and infinity as None."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: to_strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_strict_json(v) for v in obj]
+    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):  # numpy scalars and arrays
+        return to_strict_json(obj.tolist())
+    return obj
+
+
+def _jsonable(value):
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
