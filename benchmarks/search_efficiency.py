@@ -1,7 +1,8 @@
 """Evidence: log-space random search + refinement against linear random search, at equal compute.
 
 On a slice of Fashion-MNIST, three searches over the same ranges and the same
-slim factory VGG, each spending the same budget of trials x epochs:
+model (the factory MLP by default, `--model vgg` for a slim factory VGG), each
+spending the same budget of trials x epochs:
 
 1. `linear`: keras-tuner RandomSearch with every numeric range sampled
    linearly (`Uniform`, i.e. `hp.Float(...)`), TRIALS trials x 1 epoch;
@@ -38,19 +39,23 @@ import kerasrecipes as kr  # noqa: E402
 from kerasrecipes.tuning import Choice, LogUniform, SearchSpace, Uniform, random_search  # noqa: E402
 
 HYP = dict(
-    train=3000,            # training images (the first of the 60k): the budget's main knob
-    val=1000,              # held out from the end of the training split: the search's objective
-    trials=12,             # trials x 1 epoch for the flat searches; the budget is `trials` epochs
     seeds=(0, 1, 2),       # sampler and weight seeds; every arm uses the same ones
     lr=(1e-4, 1e-1),       # same ranges in every arm, only the sampling differs
     weight_decay=(1e-6, 1e-2),
     dropout=(0.0, 0.5),
-    width=(8, 16),         # first-stage filters, doubling over 3 stages: (8, 16, 32) or (16, 32, 64)
     optimizer=("adam", "sgd"),
-    batch_size=64,         # 47 steps per epoch on 3000 images
     refine_top_k=3,
     directory="/tmp/kerasrecipes_search_efficiency",
 )
+MODELS = {
+    # 2 x `width` ReLU units, no BatchNorm (see below); 78 steps per 1-epoch trial.
+    "mlp": dict(train=10000, val=2000, trials=16, batch_size=128, width=(64, 128, 256),
+                fixed=dict(depth=2, order="dense-act-drop")),
+    # 3 conv stages of `width`, 2x, 4x filters, one 3x3 conv each, GAP head; 47 steps per
+    # 1-epoch trial, which proved too few: most trials end near chance (see BENCHMARKS.md).
+    "vgg": dict(train=3000, val=1000, trials=12, batch_size=64, width=(8, 16),
+                fixed=dict(depth=3, convs_per_stage=1, order="conv-act", head="gap", dense_units=())),
+}
 
 
 def data(train, val):
@@ -66,37 +71,39 @@ def data(train, val):
     return (x[:train], y[:train]), (x[-val:], y[-val:]), (x_test, y_test.astype("int32"))
 
 
-def space(log):
+def space(log, model):
     numeric = LogUniform if log else Uniform
+    config = MODELS[model]
     return SearchSpace(
+        factory=kr.models.mlp if model == "mlp" else kr.models.vgg,
         lr=numeric(*HYP["lr"]),
         weight_decay=numeric(*HYP["weight_decay"]),
         dropout=Uniform(*HYP["dropout"]),
-        width=Choice(*HYP["width"]),
+        width=Choice(*config["width"]),
         optimizer=Choice(*HYP["optimizer"]),
-        # No BatchNorm: with 1-2 epoch trials its moving averages are still far
+        batch_size=config["batch_size"],
+        # No BatchNorm: after 1-2 epoch trials its moving averages are still far
         # from the data's statistics, so eval-mode accuracy would be noise.
-        depth=3, convs_per_stage=1, order="conv-act", head="gap", dense_units=(),
-        batch_size=HYP["batch_size"],
+        **config["fixed"],
     )
 
 
-def run_arm(arm, seed, train, val, test, trials):
+def run_arm(arm, seed, train, val, test, trials, model):
     directory = os.path.join(HYP["directory"], f"seed{seed}", arm.replace("+", "_"))
     shutil.rmtree(directory, ignore_errors=True)
     start = time.perf_counter()
     common = dict(validation_data=val, directory=directory, seed=seed, callbacks=[], verbose=0, overwrite=True)
     if arm == "log+refine":
-        search = random_search(space(True), *train, max_trials=trials // 2, epochs=1, **common)
+        search = random_search(space(True, model), *train, max_trials=trials // 2, epochs=1, **common)
         search.refine(top_k=HYP["refine_top_k"], epochs=2, max_trials=trials // 4)
     else:
-        search = random_search(space(arm == "log"), *train, max_trials=trials, epochs=1, **common)
+        search = random_search(space(arm == "log", model), *train, max_trials=trials, epochs=1, **common)
     seconds = time.perf_counter() - start
     rows = search.results().rows
     epochs_budget = sum(s.max_trials * s.epochs for s in search.stages)
     best_row = search.results().best(1)[0]
-    model = search.best_models(1)[0]
-    _, test_accuracy = model.evaluate(*test, batch_size=512, verbose=0)
+    best_model = search.best_models(1)[0]
+    _, test_accuracy = best_model.evaluate(*test, batch_size=512, verbose=0)
     keras.backend.clear_session()
     return {
         "arm": arm, "seed": seed, "best_val_accuracy": best_row["score"], "test_accuracy": float(test_accuracy),
@@ -110,17 +117,20 @@ def run_arm(arm, seed, train, val, test, trials):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(HYP["seeds"]))
-    parser.add_argument("--trials", type=int, default=HYP["trials"], help="a multiple of 4")
-    parser.add_argument("--train", type=int, default=HYP["train"])
+    parser.add_argument("--model", choices=sorted(MODELS), default="mlp")
+    parser.add_argument("--trials", type=int, default=None, help="a multiple of 4 (default: per model)")
+    parser.add_argument("--train", type=int, default=None, help="training images (default: per model)")
     args = parser.parse_args(argv)
+    args.trials = args.trials or MODELS[args.model]["trials"]
+    args.train = args.train or MODELS[args.model]["train"]
     if args.trials % 4:
         parser.error(f"--trials must be a multiple of 4. Received {args.trials}")
-    train, val, test = data(args.train, HYP["val"])
+    train, val, test = data(args.train, MODELS[args.model]["val"])
     runs = []
     started = time.perf_counter()
     for seed in args.seeds:
         for arm in ("linear", "log", "log+refine"):
-            run = run_arm(arm, seed, train, val, test, args.trials)
+            run = run_arm(arm, seed, train, val, test, args.trials, args.model)
             runs.append(run)
             print(f"seed {seed} {arm:<10} best val {run['best_val_accuracy']:.4f}  test {run['test_accuracy']:.4f}"
                   f"  ({run['trials']} trials, {run['trial_epochs']} trial-epochs, {run['seconds']:.0f} s)",
@@ -145,8 +155,8 @@ def main(argv=None):
     print("per seed (best val):", {arm: [round(r["best_val_accuracy"], 4) for r in runs if r["arm"] == arm]
                                    for arm in arms})
     print(json.dumps({
-        "benchmark": "search_efficiency", "hyp": {**HYP, "train": args.train, "trials": args.trials,
-                                                  "seeds": args.seeds},
+        "benchmark": "search_efficiency", "model": args.model,
+        "hyp": {**HYP, **MODELS[args.model], "train": args.train, "trials": args.trials, "seeds": args.seeds},
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {keras.backend.backend()} backend",
         "keras": keras.__version__, "total_seconds": time.perf_counter() - started,
         "summary": summary, "runs": runs,
