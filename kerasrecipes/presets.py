@@ -141,22 +141,13 @@ class Recipe:
             # so nothing else the caller builds changes precision.
             keras.config.set_dtype_policy("mixed_bfloat16")
         try:
-            body = vgg(self.input_shape, self.num_classes, filters=tuple(self.filters),
+            model = vgg(self.input_shape, self.num_classes, filters=tuple(self.filters),
                        convs_per_stage=self.convs_per_stage, order=self.order, head=self.head,
                        dense_units=tuple(self.dense_units), dropout=self.dropout,
-                       output_activation=None if self.mixed_precision else "softmax",
-                       name="fashion_mnist_fast")
+                       bn_momentum=float(self.bn_momentum), name="fashion_mnist_fast")
         finally:
             keras.config.set_dtype_policy(previous)
-        for layer in body.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.momentum = float(self.bn_momentum)  # read at call time and saved by get_config
-        if not self.mixed_precision:
-            return body
-        # A bfloat16 softmax keeps ~3 significant digits; the loss and the
-        # ensemble averages want float32 probabilities.
-        outputs = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(body.output)
-        return keras.Model(body.input, outputs, name=body.name)
+        return model  # under mixed precision the factory keeps the softmax layer in float32
 
     def _lr(self, steps_per_epoch):
         if self.schedule == "onecycle":

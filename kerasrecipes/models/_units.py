@@ -182,6 +182,11 @@ def make_constraint(max_norm, axis):
     return keras.constraints.MaxNorm(max_value=max_norm, axis=axis)
 
 
+def check_bn_momentum(bn_momentum):
+    if not isinstance(bn_momentum, (int, float)) or not 0.0 <= bn_momentum < 1.0:
+        raise ValueError(f"bn_momentum must be a number in [0, 1). Received bn_momentum={bn_momentum!r}")
+
+
 def check_input_shape(input_shape, rank=None):
     try:
         shape = tuple(int(d) for d in input_shape)
@@ -244,7 +249,7 @@ def output_layer(x, num_classes, output_activation, kernel_initializer, regulari
     )(x)
 
 
-def apply_unit(x, tokens, weight_layer, *, activation, dropout, prefix, index, spatial):
+def apply_unit(x, tokens, weight_layer, *, activation, dropout, prefix, index, spatial, bn_momentum=0.9):
     """Follow the order tokens: weight layer, BatchNorm, activation, Dropout.
 
     Layers are named as keras.applications names them: with prefix "block1_",
@@ -256,7 +261,7 @@ def apply_unit(x, tokens, weight_layer, *, activation, dropout, prefix, index, s
         if token in ("conv", "dense"):
             x = weight_layer(x)
         elif token == "bn":
-            x = keras.layers.BatchNormalization(name=f"{prefix}bn{index}")(x)
+            x = keras.layers.BatchNormalization(momentum=bn_momentum, name=f"{prefix}bn{index}")(x)
         elif token == "act":
             x = make_activation(activation, f"{prefix}act{index}", [1, 2] if spatial else None)(x)
         elif token == "drop" and dropout:

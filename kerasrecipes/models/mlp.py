@@ -18,6 +18,7 @@ def mlp(
     max_norm=None,
     output_activation="softmax",
     input_normalization=None,
+    bn_momentum=0.9,
     name=None,
 ):
     """Build a multilayer perceptron with the same placement options as `vgg`.
@@ -29,7 +30,7 @@ def mlp(
         order: Tokens `dense`, `bn`, `act`, `drop` joined by "-", built as written.
             Where there is no "drop" token, a positive `dropout` goes after the unit.
         activation, kernel_initializer, weight_decay, l1, max_norm,
-        output_activation, input_normalization: as for `vgg`.
+        output_activation, input_normalization, bn_momentum: as for `vgg`.
         dropout: Dropout rate of the hidden units; `0` builds no Dropout layer.
         name: Model name. Defaults to "mlp".
 
@@ -48,6 +49,7 @@ def mlp(
         tokens = tokens + ["drop"]
     _units.check_activation(activation)
     _units.check_non_negative(dropout, "dropout", upper=1)
+    _units.check_bn_momentum(bn_momentum)
     initializer = _units.resolve_initializer(kernel_initializer, activation)
     regularizer = _units.make_regularizer(weight_decay, l1)
     constraint = _units.make_constraint(max_norm, axis=0)
@@ -67,7 +69,7 @@ def mlp(
             name=f"dense{i}",
         )
         x = _units.apply_unit(x, tokens, dense, activation=activation, dropout=dropout,
-                              prefix=f"dense{i}_", index="", spatial=False)
+                              prefix=f"dense{i}_", index="", spatial=False, bn_momentum=bn_momentum)
     output_initializer = "glorot_uniform" if kernel_initializer == "auto" else _units.fresh_initializer(initializer)
     outputs = _units.output_layer(x, num_classes, output_activation, output_initializer, regularizer)
     return keras.Model(inputs, outputs, name=name or "mlp")

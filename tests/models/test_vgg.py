@@ -190,3 +190,24 @@ def test_short_fit_on_real_fashion_mnist_is_far_above_chance(fashion_small):
     model.fit(x, y, epochs=2, batch_size=32, verbose=0)
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
     assert accuracy > 0.7  # chance is 0.1; measured 0.81 with this seed
+
+
+def test_bn_momentum_reaches_every_batchnorm_and_is_checked():
+    model = vgg(**TINY, order="conv-bn-act", bn_momentum=0.8)
+    bns = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
+    assert len(bns) == 5 and all(l.momentum == 0.8 for l in bns)  # 4 conv units + fc1
+    assert vgg(**TINY).get_layer("block1_bn1").momentum == 0.9
+    with pytest.raises(ValueError, match="bn_momentum must be"):
+        vgg(**TINY, bn_momentum=1.0)
+
+
+def test_mixed_precision_keeps_the_softmax_in_float32():
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = vgg(**TINY)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert model.get_layer("block1_conv1").compute_dtype == "bfloat16"
+    assert model.get_layer("predictions").compute_dtype == "float32"
+    assert model.output.dtype == "float32"
