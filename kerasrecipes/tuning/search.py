@@ -32,7 +32,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
-from kerasrecipes.tuning import _io
+from kerasrecipes import _io
 from kerasrecipes.tuning.space import SearchSpace
 
 ALGORITHMS = ("random", "hyperband")
