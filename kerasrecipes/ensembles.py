@@ -71,12 +71,29 @@ def _check_models(models):
             )
 
 
+def _distinct_names(models):
+    """Members as they are, except that a repeated name gets a wrapper named `<name>_<i>`.
+
+    A functional model may not hold two layers of one name, and two models
+    from the same factory call share theirs; the wrapper shares the member's
+    layers and weights, copying nothing.
+    """
+    seen = set()
+    distinct = []
+    for i, model in enumerate(models):
+        if model.name in seen:
+            model = keras.Model(model.input, model.output, name=f"{model.name}_{i}")
+        seen.add(model.name)
+        distinct.append(model)
+    return distinct
+
+
 def average(models, method: str = "mean", name: str = "ensemble") -> keras.Model:
     """One model whose output is the mean of the members' output probabilities.
 
     The members are used as they are (no copy of their weights): the returned
     model calls each of them on the same input and averages. Members with
-    colliding names are fine (Keras renames them on creation).
+    the same name (two models from one factory call) are wrapped under new names.
 
     Args:
         models: List of `keras.Model` with the same input and output shapes,
@@ -98,7 +115,7 @@ def average(models, method: str = "mean", name: str = "ensemble") -> keras.Model
     _check_models(models)
     first = models[0].inputs[0]
     inputs = keras.Input(shape=first.shape[1:], dtype=first.dtype, name="ensemble_input")
-    outputs = [m(inputs) for m in models]
+    outputs = [m(inputs) for m in _distinct_names(models)]
     if method == "mean":
         merged = keras.layers.Average(name="mean_probabilities")(outputs)
     else:

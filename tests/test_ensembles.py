@@ -66,3 +66,17 @@ def test_bad_inputs(models):
         ensembles.average(models[0])
     with pytest.raises(ValueError, match="same length"):
         ensembles.evaluate(models, X, np.zeros(3, "int32"))
+
+
+def test_members_with_the_same_name_average_and_round_trip(tmp_path):
+    import kerasrecipes as kr
+
+    members = [kr.models.vgg((8, 8, 1), 3, filters=(4,), head="gap") for _ in range(2)]
+    assert members[0].name == members[1].name == "vgg"
+    ens = kr.ensembles.average(members)
+    x = np.random.default_rng(0).random((5, 8, 8, 1)).astype("float32")
+    expected = (members[0].predict(x, verbose=0) + members[1].predict(x, verbose=0)) / 2
+    np.testing.assert_allclose(ens.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    ens.save(tmp_path / "e.keras")
+    loaded = keras.saving.load_model(tmp_path / "e.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
