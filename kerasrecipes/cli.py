@@ -10,23 +10,7 @@ import os
 import sys
 
 from kerasrecipes import _quiet, runs
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one clear line and exit status 2 on a bad flag, no usage dump."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+from kerasrecipes._args import OneLineParser, positive_int
 
 
 def _int_tuple(text):
@@ -65,14 +49,14 @@ _TRAIN_FLAGS = {
     "optimizer": (str, "adam or sgd (Nesterov momentum)"),
     "lr": (float, "initial learning rate"),
     "momentum": (float, "SGD momentum"),
-    "batch_size": (_positive_int, "images per step"),
-    "epochs": (_positive_int, "most epochs (early stopping may end sooner)"),
+    "batch_size": (positive_int, "images per step"),
+    "epochs": (positive_int, "most epochs (early stopping may end sooner)"),
     "augment": (str, "none, light (flip + pad-and-crop), standard (+ cutout), strong (+ colour)"),
     "flip": (lambda t: t.lower() in ("1", "true", "yes"), "horizontal flips in augmentation and TTA (false for digits)"),
     "mixup": (_optional(float), "MixUp Beta alpha, e.g. 0.2"),
     "ensemble": (_optional(str), "top_k, snapshot, every or none"),
-    "k": (_positive_int, "ensemble members"),
-    "patience": (_positive_int, "epochs without progress before the LR is halved"),
+    "k": (positive_int, "ensemble members"),
+    "patience": (positive_int, "epochs without progress before the LR is halved"),
     "val_fraction": (float, "fraction of the training set held out for validation"),
     "train_limit": (_optional(int), "use only the first N training images"),
     "seed": (int, "random seed"),
@@ -142,14 +126,14 @@ def _lr_find(args):
 
 
 def build_parser():
-    parser = _Parser(
+    parser = OneLineParser(
         prog="kerasrecipes",
         description="Training recipes for deep CNNs, from the command line.",
         epilog="Examples:\n  kerasrecipes demo\n  kerasrecipes train --dataset fashion_mnist --order conv-act-bn "
         "--epochs 20 --out runs/fm\n  kerasrecipes report runs/fm",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
     demo = commands.add_parser(
         "demo",
@@ -163,7 +147,7 @@ def build_parser():
     )
     demo.add_argument("--dataset", choices=("sample", "fashion_mnist"), default=argparse.SUPPRESS,
                       help="the embedded 10k-image sample (default) or the full set from dataset-fashion-mnist")
-    demo.add_argument("--epochs", type=_positive_int, default=argparse.SUPPRESS,
+    demo.add_argument("--epochs", type=positive_int, default=argparse.SUPPRESS,
                       help=f"most epochs (default: {DEMO_DEFAULTS['epochs']})")
     demo.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
     demo.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="random seed (default: 0)")
@@ -193,6 +177,13 @@ def build_parser():
     report.add_argument("run_dir", help="a directory written by `kerasrecipes train` or `demo`")
     report.set_defaults(func=_report)
 
+    from kerasrecipes.tuning import cli as search_cli
+
+    search = search_cli.add_search_parser(commands)
+    search.epilog = ("Examples:\n  kerasrecipes search --dataset sample --trials 30 --epochs 3 --refine 2 --dir runs/fm\n"
+                     "  kerasrecipes search --dataset fashion_mnist --model mlp --trials 60 --epochs 2 --dir runs/mlp")
+    search.set_defaults(func=search_cli.run_search)
+
     finder = commands.add_parser(
         "lr-find", help="the LR range test on a small VGG: plot and suggested learning rate",
         description="Raise the learning rate exponentially batch by batch (Smith 2017) on a small VGG and "
@@ -200,14 +191,14 @@ def build_parser():
         epilog="Example:\n  kerasrecipes lr-find --dataset sample --out runs/lr",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     finder.add_argument("--dataset", default="sample", help="sample, fashion_mnist, mnist or cifar10 (default: sample)")
-    finder.add_argument("--images", type=_positive_int, default=4096, help="training images used (default: 4096)")
+    finder.add_argument("--images", type=positive_int, default=4096, help="training images used (default: 4096)")
     finder.add_argument("--filters", type=_int_tuple, default=(32, 64), help="filters per stage (default: 32,64)")
     finder.add_argument("--order", default="conv-bn-act", help="unit order (default: conv-bn-act)")
     finder.add_argument("--optimizer", choices=("adam", "sgd"), default="adam", help="(default: adam)")
     finder.add_argument("--min-lr", type=float, default=1e-7, help="(default: 1e-7)")
     finder.add_argument("--max-lr", type=float, default=10.0, help="(default: 10)")
-    finder.add_argument("--steps", type=_positive_int, default=100, help="batches (default: 100)")
-    finder.add_argument("--batch-size", type=_positive_int, default=64, help="(default: 64)")
+    finder.add_argument("--steps", type=positive_int, default=100, help="batches (default: 100)")
+    finder.add_argument("--batch-size", type=positive_int, default=64, help="(default: 64)")
     finder.add_argument("--out", default="runs/lr_find", help="output directory (default: runs/lr_find)")
     finder.set_defaults(func=_lr_find)
     return parser

@@ -24,6 +24,9 @@ BAD_FLAGS = [
     (["train", "--out", "x", "--config", "missing.json"], "cannot be read as JSON"),
     (["report", "missing-dir"], "is not a directory"),
     (["nonsense"], "invalid choice: 'nonsense'"),
+    (["search", "--trials", "0"], "--trials: expected a positive integer, got '0'"),
+    (["search", "--dataset", "sample", "--train-size", "7000", "--val-size", "2000", "--dir", "x"],
+     "--train-size + --val-size must be at most"),
 ]
 
 
@@ -56,7 +59,7 @@ def test_bad_flags_as_a_user_sees_them(args, needle, tmp_path):
 def test_help_lists_examples(capsys):
     from kerasrecipes.cli import main
 
-    for command in ([], ["demo"], ["train"], ["report"], ["lr-find"]):
+    for command in ([], ["demo"], ["train"], ["report"], ["lr-find"], ["search"]):
         with pytest.raises(SystemExit) as exit_:
             main([*command, "--help"])
         assert exit_.value.code == 0 and "Example" in capsys.readouterr().out

@@ -10,6 +10,8 @@ import json
 import os
 import sys
 
+from kerasrecipes._args import OneLineParser, non_negative_int, positive_int
+
 DATASETS = ("fashion_mnist", "sample")
 MODELS = ("vgg", "mlp")
 
@@ -21,33 +23,6 @@ Resumable: run the same command again after an interruption and it continues
 hyperparameters are printed to stdout as JSON."""
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
 def configure_parser(parser):
     """Adds the search flags to `parser` (an `argparse.ArgumentParser`)."""
     parser.add_argument("--dataset", choices=DATASETS, default="fashion_mnist",
@@ -57,23 +32,23 @@ def configure_parser(parser):
     parser.add_argument("--model", choices=MODELS, default="vgg",
                         help="Factory whose default space is searched (default_vgg_space / "
                              "default_mlp_space). Default: %(default)s")
-    parser.add_argument("--trials", type=_positive_int, default=30,
+    parser.add_argument("--trials", type=positive_int, default=30,
                         help="Trials of the first, coarse stage. Default: %(default)s")
-    parser.add_argument("--epochs", type=_positive_int, default=3,
+    parser.add_argument("--epochs", type=positive_int, default=3,
                         help="Epochs per coarse trial (each refine stage doubles it). Default: %(default)s")
-    parser.add_argument("--refine", type=_non_negative_int, default=0,
+    parser.add_argument("--refine", type=non_negative_int, default=0,
                         help="Number of refine stages after the coarse one. Default: %(default)s")
-    parser.add_argument("--refine-trials", type=_positive_int, default=None,
+    parser.add_argument("--refine-trials", type=positive_int, default=None,
                         help="Trials of each refine stage. Default: a third of --trials (at least 1)")
-    parser.add_argument("--top-k", type=_positive_int, default=5,
+    parser.add_argument("--top-k", type=positive_int, default=5,
                         help="Best trials whose values define the next stage's ranges. Default: %(default)s")
     parser.add_argument("--dir", default="runs/search",
                         help="Directory for the keras-tuner projects, results and plots. Default: %(default)s")
     parser.add_argument("--project", default="search",
                         help="Project name of the first stage (refine stages add _refineN). Default: %(default)s")
-    parser.add_argument("--train-size", type=_positive_int, default=10000,
+    parser.add_argument("--train-size", type=positive_int, default=10000,
                         help="Training images taken from the training split. Default: %(default)s")
-    parser.add_argument("--val-size", type=_positive_int, default=2000,
+    parser.add_argument("--val-size", type=positive_int, default=2000,
                         help="Validation images, held out from the end of the training split "
                              "(the test split is never used for selection). Default: %(default)s")
     parser.add_argument("--objective", default="val_accuracy",
@@ -165,7 +140,7 @@ def cli_main(argv=None):
     Example:
     >>> cli_main(["--dataset", "sample", "--trials", "4", "--epochs", "1", "--dir", "runs/demo"])
     """
-    parser = configure_parser(_OneLineParser(prog="kerasrecipes search", description=DESCRIPTION,
+    parser = configure_parser(OneLineParser(prog="kerasrecipes search", description=DESCRIPTION,
                                              formatter_class=argparse.RawDescriptionHelpFormatter))
     try:
         args = parser.parse_args(argv)
