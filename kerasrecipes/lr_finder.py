@@ -34,30 +34,15 @@ class LRFinderResult:
         return (f"LRFinderResult(suggestion={sugg}, steps={len(self.lrs)}, lrs={span}, "
                 f"min_loss={best}, diverged={self.diverged})")
 
-    def plot(self, ax=None):
-        """Plots the smoothed loss against the LR (log x axis), marking the suggestion.
+    def plot(self, **kwargs):
+        """The smoothed loss against the LR (log x axis), the suggestion marked.
 
-        Args:
-            ax: A matplotlib Axes to draw on; `None` makes a new figure.
-
-        Returns:
-            The matplotlib `Figure`.
+        A headless `matplotlib.figure.Figure` from `kerasrecipes.plots.lr_finder`
+        (keyword arguments go there, e.g. `skip_start=10`).
         """
-        import matplotlib.pyplot as plt
+        from kerasrecipes import plots
 
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(6, 4))
-        else:
-            fig = ax.figure
-        ax.plot(self.lrs, self.losses, label="smoothed loss")
-        if self.suggestion is not None:
-            ax.axvline(self.suggestion, color="tab:red", linestyle="--",
-                       label=f"steepest descent: {self.suggestion:.2g}")
-        ax.set_xscale("log")
-        ax.set_xlabel("learning rate")
-        ax.set_ylabel("training loss")
-        ax.legend()
-        return fig
+        return plots.lr_finder(self, **kwargs)
 
 
 def _steepest_descent(lrs, losses):
