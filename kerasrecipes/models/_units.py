@@ -249,6 +249,32 @@ def output_layer(x, num_classes, output_activation, kernel_initializer, regulari
     )(x)
 
 
+def dense_stack(x, units, tokens, *, name, widen, use_bias, initializer, regularizer, constraint,
+                activation, dropout, bn_momentum):
+    """Hidden dense units in a row, each following `tokens` ("dense", "bn", "act", "drop").
+
+    The j-th weight layer is named `f"{name}{j}"` and its BN/act/drop `f"{name}{j}_bn"` etc.
+    """
+    for j, width in enumerate(units, start=1):
+        dense = keras.layers.Dense(
+            width * widen,
+            use_bias=use_bias,
+            kernel_initializer=fresh_initializer(initializer),
+            kernel_regularizer=regularizer,
+            kernel_constraint=constraint,
+            name=f"{name}{j}",
+        )
+        x = apply_unit(x, tokens, dense, activation=activation, dropout=dropout, prefix=f"{name}{j}_", index="",
+                       spatial=False, bn_momentum=bn_momentum)
+    return x
+
+
+def classifier(x, num_classes, output_activation, kernel_initializer, initializer, regularizer):
+    """The output layer; "auto" initialization gives it Glorot, whatever the hidden layers get."""
+    output_initializer = "glorot_uniform" if kernel_initializer == "auto" else fresh_initializer(initializer)
+    return output_layer(x, num_classes, output_activation, output_initializer, regularizer)
+
+
 def apply_unit(x, tokens, weight_layer, *, activation, dropout, prefix, index, spatial, bn_momentum=0.9):
     """Follow the order tokens: weight layer, BatchNorm, activation, Dropout.
 

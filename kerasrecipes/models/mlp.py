@@ -59,17 +59,8 @@ def mlp(
     inputs, x = _units.input_layers(input_shape, input_normalization)
     if len(input_shape) > 1:
         x = keras.layers.Flatten(name="flatten")(x)
-    for i, units in enumerate(hidden, start=1):
-        dense = keras.layers.Dense(
-            units * widen,
-            use_bias=use_bias,
-            kernel_initializer=_units.fresh_initializer(initializer),
-            kernel_regularizer=regularizer,
-            kernel_constraint=constraint,
-            name=f"dense{i}",
-        )
-        x = _units.apply_unit(x, tokens, dense, activation=activation, dropout=dropout,
-                              prefix=f"dense{i}_", index="", spatial=False, bn_momentum=bn_momentum)
-    output_initializer = "glorot_uniform" if kernel_initializer == "auto" else _units.fresh_initializer(initializer)
-    outputs = _units.output_layer(x, num_classes, output_activation, output_initializer, regularizer)
+    x = _units.dense_stack(x, hidden, tokens, name="dense", widen=widen, use_bias=use_bias, initializer=initializer,
+                           regularizer=regularizer, constraint=constraint, activation=activation, dropout=dropout,
+                           bn_momentum=bn_momentum)
+    outputs = _units.classifier(x, num_classes, output_activation, kernel_initializer, initializer, regularizer)
     return keras.Model(inputs, outputs, name=name or "mlp")

@@ -190,17 +190,8 @@ def vgg(
     dense_tokens = ["dense" if t == "conv" else t for t in tokens]
     if "drop" not in dense_tokens:
         dense_tokens.append("drop")
-    for j, units in enumerate(dense_units, start=1):
-        dense = keras.layers.Dense(
-            units * widen,
-            use_bias=use_bias,
-            kernel_initializer=_units.fresh_initializer(initializer),
-            kernel_regularizer=regularizer,
-            kernel_constraint=dense_constraint,
-            name=f"fc{j}",
-        )
-        x = _units.apply_unit(x, dense_tokens, dense, activation=activation, dropout=dense_dropout,
-                              prefix=f"fc{j}_", index="", spatial=False, bn_momentum=bn_momentum)
-    output_initializer = "glorot_uniform" if kernel_initializer == "auto" else _units.fresh_initializer(initializer)
-    outputs = _units.output_layer(x, num_classes, output_activation, output_initializer, regularizer)
+    x = _units.dense_stack(x, dense_units, dense_tokens, name="fc", widen=widen, use_bias=use_bias,
+                           initializer=initializer, regularizer=regularizer, constraint=dense_constraint,
+                           activation=activation, dropout=dense_dropout, bn_momentum=bn_momentum)
+    outputs = _units.classifier(x, num_classes, output_activation, kernel_initializer, initializer, regularizer)
     return keras.Model(inputs, outputs, name=name or preset or "vgg")
