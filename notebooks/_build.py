@@ -61,7 +61,7 @@ The same job from a shell is `kerasrecipes demo`.
 
 hyp = dict(
     train_images=8000,  # of the sample's 8,000 (10% held out for validation)
-    epochs=15,          # at most; early stopping usually ends sooner
+    epochs=15,          # at most; early stopping may end sooner
     batch_size=128,     # images per step
     lr=1e-3,            # Adam's default
     patience=2,         # epochs without a lower val_loss before the LR is halved
@@ -323,6 +323,11 @@ snap_model.fit(x_fit, y_fit, validation_data=(x_val, y_val), epochs=cycle_epochs
 print("snapshots taken at epochs", [m.epoch for m in snapshots.members])
 kr.ensembles.evaluate(snapshots.member_models(), x_test, y_test)'''),
     md("""
+Whether the mean beats its best member depends on the snapshots: with cycles of a few epochs the
+early ones are weaker than the last, and averaging can lose to the last snapshot alone. Huang et al.
+used cycles of dozens of epochs; raise `epochs` (and keep `cycles`) to give each cycle time to
+converge, and compare the rows of the table rather than trusting the idea.
+
 ## Stochastic weight averaging (SWA)
 
 Instead of averaging the predictions of several snapshots, SWA (Izmailov et al. 2018) averages
@@ -358,6 +363,8 @@ kr.plots.lr_finder(found)'''),
 Average the predictions over the image and its mirror (`flips=True`) and, with `crops="five"`,
 over the four corner and the centre crops of the zero-padded image — the same shifts
 pad-and-crop trained on. The halving model above was trained with that augmentation.
+Measure it on your data: the flips are nearly free, while a 4-pixel corner crop of a 28x28 image
+is the extreme of the shifts seen in training and can cost accuracy.
 """),
     code('''def accuracy(probs):
     return float(np.mean(probs.argmax(-1) == y_test))
@@ -452,7 +459,10 @@ search.best_hyperparameters(1)[0]'''),
 ## The top-k ensemble
 
 The best trials' models (each with the weights of its best epoch) averaged into one model; the
-table shows each member and the ensemble on the test set, which the search never saw.
+table shows each member and the ensemble on the test set, which the search never saw. Averaging
+pays when the members are about equally good and make different mistakes; with trials of a few
+epochs their quality still differs a lot, and the mean can trail the best member — train the
+last stage longer (`search.refine(epochs=...)`) before ensembling.
 """),
     code('''ensemble = search.ensemble(hyp["top_k"])
 kr.ensembles.evaluate(ensemble, x_test, y_test)'''),
@@ -538,6 +548,8 @@ exactly the seeds' point. Try `per_class = 400` to move to the "quite a lot of d
 
 def main():
     for name, cells in NOTEBOOKS.items():
+        for i, cell in enumerate(cells):
+            cell.id = f"cell-{i:02d}"  # stable ids: rebuilding does not rewrite every notebook
         nb = nbformat.v4.new_notebook(cells=cells)
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, os.path.join(HERE, name))
