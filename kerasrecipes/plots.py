@@ -2,8 +2,10 @@
 
 Every function returns a `matplotlib.figure.Figure` built with the object API,
 never pyplot: nothing is registered with a GUI, nothing is shown, and it works
-on a headless machine. In Jupyter the returned figure displays itself; in a
-script call `fig.savefig("curves.png")`.
+on a headless machine. In Jupyter, with the inline backend on (`%matplotlib
+inline`, the default once pyplot has been imported), a figure left as the last
+expression of a cell, or passed to `display(fig)`, is drawn; in a script call
+`fig.savefig("curves.png")`.
 """
 
 import math

@@ -8,9 +8,8 @@ import warnings
 import keras
 import numpy as np
 
-from kerasrecipes import ensembles, schedules
+from kerasrecipes import _io, ensembles, schedules
 from kerasrecipes.callbacks._monitor import ResumableMixin, check_monitor, infer_mode, to_float
-from kerasrecipes import _io
 from kerasrecipes.callbacks._state import write_json
 
 _MODES = ("snapshot", "top_k", "every")
@@ -201,7 +200,8 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
         if self.verbose > 0:
             print(
                 f"\nEpoch {epoch + 1}: CheckpointEnsemble({self.mode!r}) kept this epoch "
-                f"({self.monitor}={value}); {len(self.members)} member(s)."
+                f"({self.monitor}={'n/a' if value is None else format(to_float(value), '.4g')}); "
+                f"{len(self.members)} member(s)."
             )
 
     def on_train_end(self, logs=None):

@@ -144,7 +144,11 @@ class HalveLROnPlateau(keras.callbacks.ReduceLROnPlateau, ResumableMixin):
         lr_before = _current_lr(self.model.optimizer)
         logs["lr"] = lr_before
         best_before = self.best
-        super().on_epoch_end(epoch, logs)
+        verbose, self.verbose = self.verbose, 0  # our message below says more than Keras's
+        try:
+            super().on_epoch_end(epoch, logs)
+        finally:
+            self.verbose = verbose
         if logs.get(self.monitor) is not None:
             self._after_keras_step(epoch, lr_before, best_before)
         self._resume_epoch_end(epoch)
@@ -174,12 +178,12 @@ class HalveLROnPlateau(keras.callbacks.ReduceLROnPlateau, ResumableMixin):
                 )
 
     def _roll_back(self, epoch, why):
-        if self.restore_best_weights and self.best_weights is not None:
+        rolled = self.restore_best_weights and self.best_weights is not None
+        if rolled:
             self.model.set_weights(self.best_weights)
-            if self.verbose > 0:
-                print(
-                    f"\nEpoch {epoch + 1}: {why}; weights rolled back to epoch {self.best_epoch + 1}."
-                )
+        if self.verbose > 0:
+            where = f"; weights rolled back to epoch {self.best_epoch + 1}" if rolled else ""
+            print(f"\nEpoch {epoch + 1}: {why}{where}.")
 
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None:

@@ -145,3 +145,16 @@ def test_verbose_messages(capsys):
     Driver(HalveLROnPlateau(patience=1, max_halvings=1, verbose=1), tiny_model(0.1)).run([1.0, 0.5, 0.9, 0.9, 0.9])
     out = capsys.readouterr().out
     assert "weights rolled back to epoch 2" in out and "stops training after 1 halving(s)" in out
+
+
+def test_verbose_halving_prints_one_message_not_two(capsys):
+    model = tiny_model(0.1)
+    cb = HalveLROnPlateau(patience=1, verbose=1)
+    cb.set_model(model)
+    cb.on_train_begin()
+    for epoch, v in enumerate([1.0, 0.4, 0.7]):
+        stamp(model, float(epoch))
+        cb.on_epoch_end(epoch, {"val_loss": v})
+    out = capsys.readouterr().out
+    assert out.count("\nEpoch 3:") == 1 and "LR halved to 0.05 (halving 1); weights rolled back to epoch 2." in out
+    assert "ReduceLROnPlateau reducing" not in out
