@@ -128,6 +128,7 @@ class _RecipeTrials:
     def __init__(self, *args, weight_seed=None, progress=None, stage_label="", **kwargs):
         self._weight_seed = weight_seed
         self._progress = progress
+        self._pruners = []
         self._stage_label = stage_label
         super().__init__(*args, **kwargs)
 
@@ -141,20 +142,28 @@ class _RecipeTrials:
 
     def run_trial(self, trial, *args, **kwargs):
         start = time.perf_counter()
+        self._pruners = []
         results = super().run_trial(trial, *args, **kwargs)
         seconds = time.perf_counter() - start
         histories = results if isinstance(results, list) else [results]
         epochs = None
         if all(isinstance(h, keras.callbacks.History) for h in histories):
             epochs = sum(len(h.epoch) for h in histories)
-        _io.write_json(
-            os.path.join(self.get_trial_dir(trial.trial_id), RECORD_FILE),
-            {"trial_id": trial.trial_id, "epochs": epochs, "seconds": seconds,
-             "tuner_id": self.tuner_id, "pid": os.getpid()},
-        )
+        record = {"trial_id": trial.trial_id, "epochs": epochs, "seconds": seconds,
+                  "tuner_id": self.tuner_id, "pid": os.getpid()}
+        if self._pruners:  # a pruning callback ran: say whether, and at which epoch, it stopped the trial
+            record["pruned_at"] = next((p.pruned_epoch for p in self._pruners if p.pruned_epoch), None)
+        self._pruners = []
+        _io.write_json(os.path.join(self.get_trial_dir(trial.trial_id), RECORD_FILE), record)
         return results
 
     def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+        # keras-tuner calls this on each trial's fresh copies of the callbacks:
+        # the one place to hand a pruning callback its oracle and trial.
+        for callback in callbacks:
+            if callable(getattr(callback, "bind", None)) and hasattr(callback, "pruned_epoch"):
+                callback.bind(self.oracle, trial.trial_id)
+                self._pruners.append(callback)
         # keras-tuner 1.4 imports tensorboard for every trial on the TensorFlow
         # backend, though only a TensorBoard callback needs it, and TF >= 2.20
         # no longer installs tensorboard: skip the import when there is none.
@@ -205,6 +214,7 @@ def print_progress(event, file=None):
 
 # --------------------------------------------------------------------------- results
 _ROW_KEYS = ("stage", "trial_id", "score", "epochs", "best_epoch", "seconds", "status")
+_PRUNED_KEY = "pruned_at"  # a column only when a pruning callback ran: the epoch a trial was stopped at
 
 
 class Results:
@@ -228,7 +238,13 @@ class Results:
 
     @property
     def columns(self):
-        return list(_ROW_KEYS) + self.names
+        pruning = any(_PRUNED_KEY in r for r in self.rows)
+        return list(_ROW_KEYS) + ([_PRUNED_KEY] if pruning else []) + self.names
+
+    @property
+    def pruned(self):
+        """The number of trials a pruning callback stopped early."""
+        return sum(1 for r in self.rows if r.get(_PRUNED_KEY))
 
     def sort(self, by="score", descending=None):
         """A new `Results` sorted by a column; for "score", best first by default. Missing values go last."""
@@ -297,7 +313,9 @@ class Results:
         cells = self._cells()
         widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
         lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
-        return f"Results({len(self.rows)} trials, objective={self.objective} ({self.direction}))\n" + "\n".join(lines)
+        pruned = f", {self.pruned} pruned" if _PRUNED_KEY in self.columns else ""
+        return (f"Results({len(self.rows)} trials{pruned}, objective={self.objective} ({self.direction}))\n"
+                + "\n".join(lines))
 
     def _repr_html_(self):
         cells = self._cells()
@@ -541,6 +559,8 @@ class Search:
                 "seconds": record.get("seconds"),
                 "status": trial.get("status"),
             }
+            if _PRUNED_KEY in record:
+                row[_PRUNED_KEY] = record[_PRUNED_KEY]
             row.update(decode(values))
             rows.append(row)
         return rows
@@ -563,9 +583,12 @@ class Search:
             for name in (s.space.searched if s.space is not None else []):
                 if name not in names:
                     names.append(name)
+        if any(_PRUNED_KEY in row for row in rows):
+            for row in rows:
+                row.setdefault(_PRUNED_KEY, None)
         for row in rows:
             for name in row:
-                if name not in _ROW_KEYS and name not in names:
+                if name not in _ROW_KEYS and name != _PRUNED_KEY and name not in names:
                     names.append(name)
         return Results(rows, self.objective, self.direction, names)
 
@@ -583,7 +606,7 @@ class Search:
         out = []
         for row in self._best_rows(k):
             stage = self.stages[row["stage"]]
-            values = {n: row[n] for n in row if n not in _ROW_KEYS}
+            values = {n: row[n] for n in row if n not in _ROW_KEYS and n != _PRUNED_KEY}
             if stage.space is not None:
                 fixed = {n: p.value for n, p in stage.space.params.items() if n not in stage.space.searched}
                 values = {**fixed, **values}
@@ -686,6 +709,8 @@ class Search:
             lines.append(
                 f"  stage {s.index}: {len(done)}/{s.max_trials or len(rows)} trials x {s.epochs} epochs"
                 + (f", best {best:.4f}" if best is not None else "")
+                + (f", {sum(1 for r in rows if r.get(_PRUNED_KEY))} pruned" if any(_PRUNED_KEY in r for r in rows)
+                   else "")
                 + (f", {s.space!r}" if s.space is not None else "")
             )
         return "\n".join(lines)
