@@ -3,6 +3,7 @@
 from kerasrecipes.tuning.cli import add_search_parser
 from kerasrecipes.tuning.cli import cli_main
 from kerasrecipes.tuning.cli import run_search
+from kerasrecipes.tuning.parallel import Parallel
 from kerasrecipes.tuning.plots import plot_search
 from kerasrecipes.tuning.pruning import MedianStoppingRule
 from kerasrecipes.tuning.pruning import median_stopping_threshold

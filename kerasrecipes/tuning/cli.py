@@ -60,6 +60,21 @@ def configure_parser(parser):
                         help="Seed of the sampling and of each trial's initialization. Default: none")
     parser.add_argument("--overwrite", action="store_true",
                         help="Start over instead of resuming the projects found in --dir")
+    parser.add_argument("--workers", type=positive_int, default=None,
+                        help="Run trials in N local worker processes under a keras-tuner chief on a free "
+                             "127.0.0.1 port; a killed worker is restarted and resumes its trial. "
+                             "Default: one process")
+    parser.add_argument("--gpus", default=None,
+                        help="GPU ids, e.g. 0,1: one worker pinned to each (--workers defaults to their "
+                             "number). Without GPUs, workers split the CPU cores")
+    parser.add_argument("--role", choices=("chief", "worker"), default=None,
+                        help="Run one process of a cluster search (same command and shared --dir on every "
+                             "machine); needs --oracle")
+    parser.add_argument("--oracle", default=None,
+                        help="HOST:PORT of the chief. Unauthenticated gRPC: private networks only")
+    parser.add_argument("--prune", action="store_true",
+                        help="Stop trials whose objective trails the median of completed trials at the same "
+                             "epoch (MedianStoppingRule, after 2 warm-up epochs and 3 completed trials)")
     parser.add_argument("--no-plots", action="store_true", help="Do not write the PNG plots")
     parser.add_argument("--quiet", action="store_true", help="No progress lines on stderr")
     return parser
@@ -102,8 +117,17 @@ def run_search(args):
     from kerasrecipes.tuning import space as space_module
 
     try:
+        from kerasrecipes.tuning.parallel import resolve
+
+        # bad --workers/--gpus/--role/--oracle values are reported before the data is loaded
+        resolve(workers=args.workers, gpus=args.gpus, role=args.role, oracle=args.oracle)
         (x, y), (x_val, y_val) = _load(args.dataset, args.train_size, args.val_size)
         space = space_module.default_vgg_space() if args.model == "vgg" else space_module.default_mlp_space()
+        callbacks = None
+        if args.prune:
+            from kerasrecipes.tuning.pruning import MedianStoppingRule
+
+            callbacks = [*search_module.recipe_callbacks(args.objective), MedianStoppingRule(args.objective)]
         progress = None
         if not args.quiet:
             def progress(event):
@@ -112,7 +136,8 @@ def run_search(args):
             space, x, y, validation_data=(x_val, y_val), max_trials=args.trials, epochs=args.epochs,
             directory=args.dir, project_name=args.project, objective=args.objective, seed=args.seed,
             overwrite=args.overwrite, algorithm=args.algorithm, verbose=0 if args.quiet else 1,
-            progress=progress,
+            progress=progress, workers=args.workers, gpus=args.gpus, role=args.role, oracle=args.oracle,
+            callbacks=callbacks,
         )
         refine_trials = args.refine_trials or max(1, args.trials // 3)
         for _ in range(args.refine):
@@ -121,6 +146,8 @@ def run_search(args):
         print(f"kerasrecipes search: error: {e}", file=sys.stderr)
         return 2
     results = search.results()
+    if args.role == "worker":  # the chief writes the results and plots once the search has ended
+        return 0
     if args.no_plots:
         results.to_csv(os.path.join(args.dir, "results.csv"))
         results.to_json(os.path.join(args.dir, "results.json"))

@@ -414,7 +414,16 @@ class Search:
     """
 
     def __init__(self, *, hypermodel, space, directory, project_name, objective, fit_args, fit_kwargs,
-                 callbacks, algorithm, seed, overwrite, executions_per_trial, tuner_kwargs, verbose, progress):
+                 callbacks, algorithm, seed, overwrite, executions_per_trial, tuner_kwargs, verbose, progress,
+                 parallel=None):
+        # What a spawned chief or worker needs to rebuild this search (see tuning.parallel).
+        self._init_kwargs = dict(
+            hypermodel=hypermodel, space=space, directory=directory, project_name=project_name,
+            objective=objective, fit_args=fit_args, fit_kwargs=fit_kwargs, callbacks=callbacks,
+            algorithm=algorithm, seed=seed, overwrite=False, executions_per_trial=executions_per_trial,
+            tuner_kwargs=tuner_kwargs, verbose=verbose, progress=progress,
+        )
+        self.parallel = parallel
         self.hypermodel = hypermodel
         self.directory = os.fspath(directory)
         self.project_name = project_name
@@ -433,14 +442,58 @@ class Search:
         self.stages = []
 
     # -- running ----------------------------------------------------------
-    def _run_stage(self, space, epochs, max_trials):
-        index = len(self.stages)
+    def _run_stage(self, space, epochs, max_trials, index=None):
+        import contextlib
+        import sys
+
+        from kerasrecipes.tuning import parallel as parallel_module
+
+        index = len(self.stages) if index is None else index
         project = self.project_name if index == 0 else f"{self.project_name}_refine{index}"
         project_dir = os.path.join(self.directory, project)
         space_path = os.path.join(project_dir, SPACE_FILE)
         if space is not None and not self.overwrite and os.path.exists(space_path):
             space = space.with_config(_io.read_json(space_path)["space"])  # a resumed stage keeps its ranges
         seed = None if self.seed is None else int(self.seed) + index
+        local = self.parallel is not None and self.parallel.role is None
+        overwrite = self.overwrite
+        label = f"stage {index}" if index else "coarse"
+        if os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief":
+            label += f" [{os.environ['KERASTUNER_TUNER_ID']}]"
+        if local:
+            # A local chief and workers run the stage in their own processes; this
+            # process then reads the finished project like a resumed search.
+            if overwrite:
+                parallel_module.clear_project(project_dir)
+            if space is not None:
+                _io.write_json(space_path, {"stage": index, "epochs": epochs, "max_trials": max_trials,
+                                            "space": space.get_config()})
+            parallel_module.run_local(self.parallel, self._child_kwargs(), (space, epochs, max_trials), index,
+                                      project_dir)
+            overwrite = False
+        env = (parallel_module.cluster_env(self.parallel) if self.parallel is not None and self.parallel.role
+               else contextlib.nullcontext())
+        # keras-tuner prints "Reloading Tuner from ..." to stdout; the CLI keeps stdout for its JSON line
+        quiet = contextlib.redirect_stdout(sys.stderr) if local else contextlib.nullcontext()
+        with env, quiet:
+            return self._build_and_search(space, epochs, max_trials, index, project, seed, overwrite, label,
+                                          search=not local)
+
+    def _child_kwargs(self):
+        import pickle
+
+        kwargs = dict(self._init_kwargs)
+        try:
+            pickle.dumps(kwargs["progress"])
+        except Exception:  # a closure: the workers print the default lines to stderr instead
+            from kerasrecipes.tuning.parallel import _stderr_progress
+
+            kwargs["progress"] = _stderr_progress if self.verbose >= 1 else None
+        return kwargs
+
+    def _build_and_search(self, space, epochs, max_trials, index, project, seed, overwrite, label, search):
+        project_dir = os.path.join(self.directory, project)
+        space_path = os.path.join(project_dir, SPACE_FILE)
         common = dict(
             hypermodel=self.hypermodel,
             objective=self._objective,
@@ -448,18 +501,18 @@ class Search:
             hyperparameters=None if space is None else space.to_hyperparameters(),
             directory=self.directory,
             project_name=project,
-            overwrite=self.overwrite,
+            overwrite=overwrite,
             executions_per_trial=self.executions_per_trial,
             weight_seed=seed,
             progress=self._progress,
-            stage_label=f"stage {index}" if index else "coarse",
+            stage_label=label,
             **self._tuner_kwargs,
         )
         if self.algorithm == "hyperband":
             tuner = RecipeHyperband(max_epochs=epochs, **common)
         else:
             tuner = RecipeRandomSearch(max_trials=max_trials, **common)
-        if space is not None and not tuner._is_worker():
+        if space is not None and not tuner._is_worker() and search:
             _io.write_json(space_path, {"stage": index, "epochs": epochs, "max_trials": max_trials,
                                         "space": space.get_config()})
         stage = _Stage(index, project, tuner, space, epochs, max_trials)
@@ -468,7 +521,8 @@ class Search:
         kwargs["epochs"] = epochs
         kwargs["callbacks"] = self._trial_callbacks()
         kwargs.setdefault("verbose", 2 if self.verbose >= 2 else 0)
-        tuner.search(*self._fit_args, **kwargs)
+        if search:
+            tuner.search(*self._fit_args, **kwargs)
         return stage
 
     def _trial_callbacks(self):
@@ -758,6 +812,10 @@ def random_search(
     distribution_strategy=None,
     verbose=1,
     progress=None,
+    workers=None,
+    gpus=None,
+    role=None,
+    oracle=None,
 ):
     """Runs keras-tuner's RandomSearch (or Hyperband) over a `SearchSpace` or a build function.
 
@@ -804,7 +862,21 @@ def random_search(
             display and one line per epoch. Defaults to `1`.
         progress: A callable receiving one dict per ended trial (stage, trial,
             max_trials, status, score, best, seconds, hyperparameters);
-            defaults to printing a line when `verbose >= 1`.
+            defaults to printing a line when `verbose >= 1`. With `workers`,
+            it runs in the worker processes if it pickles; otherwise they
+            print the default line to stderr.
+        workers: Run the trials in this many local processes, under a local
+            keras-tuner chief on a free port of 127.0.0.1 (see
+            `kerasrecipes.tuning.parallel`); the arguments are pickled to
+            them, so a build function must be defined at module level.
+            Defaults to `None` (one process).
+        gpus: GPU ids ("0,1" or `[0, 1]`): one worker pinned to each
+            (CUDA_VISIBLE_DEVICES, memory growth); `workers` defaults to their
+            number. Without GPUs, workers split the CPU cores.
+        role: `"chief"` or `"worker"`: this process is one part of a cluster
+            search (same arguments and shared `directory` everywhere).
+        oracle: `"HOST:PORT"` of the chief in cluster mode (unauthenticated:
+            private networks only), or the local chief's address with `workers`.
 
     Returns:
         A `Search`: `.results()`, `.refine()`, `.best_hyperparameters(k)`,
@@ -847,6 +919,12 @@ def random_search(
         )
     if callbacks is not None and not isinstance(callbacks, (list, tuple)):
         raise ValueError(f"callbacks must be a list of callbacks or None. Received callbacks={callbacks!r}")
+    from kerasrecipes.tuning import parallel as parallel_module
+
+    parallel = parallel_module.resolve(workers=workers, gpus=gpus, role=role, oracle=oracle)
+    if parallel is not None and distribution_strategy is not None:
+        raise ValueError("distribution_strategy trains one trial on several devices; it cannot be combined with "
+                         f"workers/gpus/role. Received distribution_strategy={distribution_strategy!r}")
     names = _objective_names(objective)
     validated = validation_data is not None or validation_split is not None
     for name in names:
@@ -911,7 +989,7 @@ def random_search(
         hypermodel=hypermodel, space=space, directory=directory, project_name=project_name,
         objective=copy.deepcopy(objective), fit_args=(x,), fit_kwargs=fit_kwargs, callbacks=callbacks,
         algorithm=algorithm, seed=seed, overwrite=overwrite, executions_per_trial=executions_per_trial,
-        tuner_kwargs=tuner_kwargs, verbose=verbose, progress=progress,
+        tuner_kwargs=tuner_kwargs, verbose=verbose, progress=progress, parallel=parallel,
     )
     search._run_stage(space, epochs, None if algorithm == "hyperband" else max_trials)
     return search
