@@ -39,7 +39,7 @@ HYP = dict(
     epochs=6,  # epochs per trial (pruning can only save epochs after the 2 warm-up ones)
     train=4000,  # training images from the Fashion-MNIST training split
     val=1000,  # validation images, from the end of the training split
-    seed=0,  # seeds sampling and weight initialization
+    seed=1,  # seeds sampling and weight initialization (not 0: keras-tuner reads seed=0 as "no seed")
 )
 
 

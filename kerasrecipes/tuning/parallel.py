@@ -285,6 +285,12 @@ def run_local(parallel, search_kwargs, stage, index, project_dir, poll=0.2):
     restarts = dict.fromkeys(ids, 0)
     try:
         while workers:
+            if not chief.is_alive() and chief.exitcode == 0:
+                # keras-tuner's chief ends by itself once every tuner was told to stop and no
+                # trial is ongoing: the remaining workers are only shutting down.
+                for process in workers.values():
+                    process.join(timeout=60)
+                break
             for i, tid in enumerate(ids):
                 process = workers.get(tid)
                 if process is None or process.is_alive():
