@@ -9,6 +9,10 @@ and the backend's own matmul). Never run in CI.
 
     python benchmarks/throughput.py                # both backends, all sizes
     python benchmarks/throughput.py --steps 20 --backends tensorflow
+    python benchmarks/throughput.py --quick        # a one-minute smoke run
+
+Appends one JSON line (with the machine's facts and load average) to
+benchmarks/results/throughput.jsonl.
 """
 
 import argparse
@@ -18,6 +22,8 @@ import subprocess
 import sys
 import time
 
+from _common import RESULTS_DIR, append_jsonl, loadavg, machine_facts
+
 # Sizes: name -> vgg kwargs. "fm290k" is the ~290k-parameter VGG of DEVELOPERS.md.
 SIZES = {
     "small": dict(filters=(16, 32, 64), convs_per_stage=1, head="gap", dense_units=()),
@@ -25,10 +31,15 @@ SIZES = {
     "wide": dict(filters=(64, 128, 256), convs_per_stage=2, head="gap", dense_units=()),
 }
 BATCH = 128  # images per step
+MATMUL_SIZES = (1024, 2048, 4096)  # the peak is the best of these
 
 
-def numpy_matmul_peak(n=2048, repeats=10):
-    """Best-of-repeats float32 GFLOP/s of an n x n matmul with numpy (OpenBLAS, all cores)."""
+def numpy_matmul_peak(repeats=5):
+    """Best float32 GFLOP/s of n x n matmuls with numpy (OpenBLAS, all cores), over MATMUL_SIZES."""
+    return max(_numpy_matmul(n, repeats) for n in MATMUL_SIZES)
+
+
+def _numpy_matmul(n, repeats):
     import numpy as np
 
     a = np.random.default_rng(0).random((n, n), dtype=np.float32)
@@ -42,7 +53,12 @@ def numpy_matmul_peak(n=2048, repeats=10):
     return 2 * n**3 / best / 1e9
 
 
-def backend_matmul_peak(n=2048, repeats=10):
+def backend_matmul_peak(repeats=5):
+    """The same through `keras.ops.matmul` on the current backend."""
+    return max(_backend_matmul(n, repeats) for n in MATMUL_SIZES)
+
+
+def _backend_matmul(n, repeats):
     import keras
     import numpy as np
 
@@ -87,20 +103,28 @@ def measure_backend(steps):
             # A training step is about 3 forward passes of FLOPs.
             "train_gflops": 3 * flops * train_ips / 1e9, "infer_gflops": flops * infer_ips / 1e9,
         })
-    return {"backend": keras.backend.backend(), "backend_matmul_gflops": backend_matmul_peak(), "models": rows}
+    return {"backend": keras.backend.backend(), "backend_matmul_gflops": backend_matmul_peak(),
+            "facts": machine_facts(), "models": rows}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=40, help="timed steps of %d images per model" % BATCH)
     parser.add_argument("--backends", default="tensorflow,jax")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 5 steps per model")
+    parser.add_argument("--results", default=os.path.join(RESULTS_DIR, "throughput.jsonl"))
     parser.add_argument("--_child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._child:
         print(json.dumps(measure_backend(args.steps)))
         return
+    if args.quick:
+        args.steps = 5
+    load_before = loadavg()
     peak = numpy_matmul_peak()
-    results = {"benchmark": "throughput", "numpy_matmul_gflops": peak, "cores": os.cpu_count(), "backends": []}
+    results = {"benchmark": "throughput", "numpy_matmul_gflops": peak, "cores": os.cpu_count(),
+               "steps": args.steps, "batch": BATCH, "quick": args.quick, "load_before": load_before,
+               "backends": []}
     for backend in args.backends.split(","):
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "JAX_PLATFORMS": "cpu"}
         proc = subprocess.run([sys.executable, __file__, "--_child", "--steps", str(args.steps)],
@@ -112,6 +136,8 @@ def main():
     # The machine's peak is the best float32 matmul any library reached in this run.
     peak = max([peak] + [b["backend_matmul_gflops"] for b in results["backends"]])
     results["peak_gflops"] = peak
+    results["load_after"] = loadavg()
+    append_jsonl(args.results, [results])
     print(json.dumps(results))
     print(f"\nfloat32 matmul peak, best of numpy ({results['numpy_matmul_gflops']:.0f}) and the backends, "
           f"{os.cpu_count()} cores: {peak:.0f} GFLOP/s")
@@ -123,6 +149,7 @@ def main():
                   f"{r['train_images_per_s']:>12.0f}{r['infer_images_per_s']:>12.0f}"
                   f"{100 * r['train_gflops'] / peak:>11.1f}%{100 * r['infer_gflops'] / peak:>11.1f}%")
         print(f"{b['backend']:<11}matmul peak through keras.ops: {b['backend_matmul_gflops']:.0f} GFLOP/s")
+    print(f"load average {load_before} -> {results['load_after']}; appended to {args.results}")
 
 
 if __name__ == "__main__":

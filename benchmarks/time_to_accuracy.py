@@ -27,52 +27,15 @@ training; then 94.0 % single and 94.5 % with ensemble and TTA.
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
-import tempfile
 import time
+
+from _common import RESULTS_DIR, append_jsonl, loadavg, machine_facts
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "time_to_accuracy.jsonl")
+RESULTS = os.path.join(RESULTS_DIR, "time_to_accuracy.jsonl")
 BUDGET_S = 15 * 60  # the issue's training budget
-
-
-def loadavg():
-    try:
-        with open("/proc/loadavg") as f:
-            return [float(v) for v in f.read().split()[:3]]
-    except OSError:
-        return None
-
-
-def machine_facts():
-    import keras
-    import tensorflow as tf
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    facts = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-             "tensorflow": tf.__version__, "keras": keras.__version__, "backend": keras.backend.backend()}
-    if keras.backend.backend() == "jax":
-        import jax
-
-        facts["jax"] = jax.__version__
-        facts["device"] = str(jax.devices()[0])
-    try:
-        facts["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                         cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
-    except OSError:
-        pass
-    return facts
 
 
 def parse_value(text):
@@ -86,7 +49,6 @@ def parse_value(text):
 def epoch_reporter(recipe, x_test, y_test, x_val, y_val, rows, verbose):
     """An epoch-end callback: times the epoch, then (for reporting only) evaluates the test set."""
     import keras
-    import numpy as np
 
     class EpochReport(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -115,8 +77,6 @@ def epoch_reporter(recipe, x_test, y_test, x_val, y_val, rows, verbose):
 
 
 def run_seed(recipe, data, verbose=True):
-    import numpy as np
-
     (x, y), (x_val, y_val), (x_test, y_test) = data
     rows = []
     reporter = epoch_reporter(recipe, x_test, y_test, x_val, y_val, rows, verbose)
@@ -143,19 +103,6 @@ def run_seed(recipe, data, verbose=True):
             ens_val = recipe.predict(result.ensemble(), x_val, tta=True)
             out["val_ensemble_tta"] = float((ens_val.argmax(-1) == y_val).mean())
     return out
-
-
-def append_jsonl(path, records):
-    """Appends records to a JSON-lines file atomically (temp file, then os.replace)."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    old = ""
-    if os.path.exists(path):
-        with open(path) as f:
-            old = f.read()
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tta-", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(old + "".join(json.dumps(r) + "\n" for r in records))
-    os.replace(tmp, path)
 
 
 def main(argv=None):
