@@ -16,13 +16,14 @@ trained in all, and /proc/loadavg before and after (the machine is shared).
 
     python benchmarks/search_scale.py                     # prints a table and one JSON line
     nohup python benchmarks/search_scale.py > /tmp/search_scale.log 2>&1 &
-    python benchmarks/search_scale.py --trials 4 --epochs 2 --train 500   # a quick look
+    python benchmarks/search_scale.py --quick             # a one-minute smoke run
+
+Appends one JSON line (rows, machine facts) to benchmarks/results/search_scale.jsonl.
 """
 
 import argparse
 import json
 import os
-import platform
 import shutil
 import tempfile
 import time
@@ -33,6 +34,7 @@ import numpy as np  # noqa: E402
 
 from kerasrecipes import datasets  # noqa: E402
 from kerasrecipes.tuning import MedianStoppingRule, default_mlp_space, random_search  # noqa: E402
+from _common import RESULTS_DIR, append_jsonl, loadavg, machine_facts  # noqa: E402
 
 HYP = dict(
     trials=12,  # trials of the search
@@ -41,11 +43,6 @@ HYP = dict(
     val=1000,  # validation images, from the end of the training split
     seed=1,  # seeds sampling and weight initialization (not 0: keras-tuner reads seed=0 as "no seed")
 )
-
-
-def _loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 def _data(train, val):
@@ -57,7 +54,7 @@ def _data(train, val):
 
 def run(name, data, hyp, directory, **kwargs):
     (x, y), (xv, yv) = data
-    load_before = _loadavg()
+    load_before = loadavg()
     start = time.perf_counter()
     search = random_search(default_mlp_space(), x, y, validation_data=(xv, yv), max_trials=hyp["trials"],
                            epochs=hyp["epochs"], directory=os.path.join(directory, name), seed=hyp["seed"],
@@ -72,7 +69,7 @@ def run(name, data, hyp, directory, **kwargs):
         "pruned": results.pruned if "pruned_at" in results.columns else 0,
         "pruned_at": [r.get("pruned_at") for r in results] if "pruned_at" in results.columns else None,
         "lrs": [round(r["lr"], 6) for r in results],  # same seed: the same trials in every run
-        "loadavg_before": load_before, "loadavg_after": _loadavg(),
+        "loadavg_before": load_before, "loadavg_after": loadavg(),
     }
 
 
@@ -81,7 +78,11 @@ def main():
     for key, value in HYP.items():
         parser.add_argument(f"--{key}", type=int, default=value)
     parser.add_argument("--runs", default="in-process,workers=1,workers=2,pruned")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 4 trials x 3 epochs on 500 images")
+    parser.add_argument("--results", default=os.path.join(RESULTS_DIR, "search_scale.jsonl"))
     args = parser.parse_args()
+    if args.quick:
+        args.trials, args.epochs, args.train, args.val = 4, 3, 500, 200
     hyp = {k: getattr(args, k) for k in HYP}
     data = _data(hyp["train"], hyp["val"])
     directory = tempfile.mkdtemp(prefix="search_scale_")
@@ -98,8 +99,10 @@ def main():
             print(json.dumps(rows[-1]), flush=True)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    print(json.dumps({"benchmark": "search_scale", "hyp": hyp, "cpus": len(os.sched_getaffinity(0)),
-                      "machine": platform.processor() or platform.machine(), "rows": rows}))
+    record = {"benchmark": "search_scale", "hyp": hyp, "quick": args.quick, "cpus": len(os.sched_getaffinity(0)),
+              "machine": machine_facts(), "rows": rows}
+    append_jsonl(args.results, [record])
+    print(json.dumps(record))
     print(f"\n{'run':<12}{'seconds':>9}{'best val acc':>14}{'epochs':>8}{'pruned':>8}  loadavg before -> after")
     for r in rows:
         print(f"{r['run']:<12}{r['seconds']:>9.1f}{r['best_val_accuracy']:>14.4f}{r['epochs_trained']:>8}"
