@@ -12,21 +12,23 @@ weight copies per epoch.
 
     python benchmarks/overhead.py                  # prints a table and one JSON line
     python benchmarks/overhead.py --repeats 5 --epochs 3
+    python benchmarks/overhead.py --quick          # a one-minute smoke run
+
+Appends its JSON line (with machine facts) to benchmarks/results/overhead.jsonl.
 """
 
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 import kerasrecipes as kr  # noqa: E402
+from _common import RESULTS_DIR, append_jsonl, loadavg, machine_facts  # noqa: E402
 
 HYP = dict(
     train=8000,            # images per epoch
@@ -85,7 +87,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=4, help="alternating pairs of fits")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per fit; the first is warm-up")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 pair of 2-epoch fits on 2,000 images")
+    parser.add_argument("--results", default=os.path.join(RESULTS_DIR, "overhead.jsonl"))
     args = parser.parse_args()
+    if args.quick:
+        args.repeats, args.epochs = 1, 2
+        HYP.update(train=2000, val=500)
+    load_before = loadavg()
     (x, y), _ = kr.datasets.fashion_mnist()
     x = x.reshape(-1, 28, 28, 1).astype("float32") / 255.0
     n, v = HYP["train"], HYP["val"]
@@ -114,8 +122,8 @@ def main():
               "median_epoch_s": med, "median_epoch_cpu_s": med_cpu, "epoch_times_s": times,
               "epoch_cpu_s": cpu, "ratio_wall": ratio, "ratio_cpu": ratio_cpu,
               "recipe_hooks_s": hooks[0], "recipe_fit_s": recipe_total, "hook_share": hook_share,
-              "loadavg_end": os.getloadavg(),
-              "machine": f"{platform.machine()} {os.cpu_count()} cpu", "backend": keras.backend.backend()}
+              "quick": args.quick, "load_before": load_before, "load_after": loadavg(), "machine": machine_facts()}
+    append_jsonl(args.results, [record])
     print(json.dumps(record))
     print(f"\n{'fit':<10}{'median epoch wall (s)':>23}{'median epoch CPU (s)':>22}{'epochs timed':>14}")
     for kind in times:
