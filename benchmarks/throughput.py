@@ -34,43 +34,33 @@ BATCH = 128  # images per step
 MATMUL_SIZES = (1024, 2048, 4096)  # the peak is the best of these
 
 
-def numpy_matmul_peak(repeats=5):
-    """Best float32 GFLOP/s of n x n matmuls with numpy (OpenBLAS, all cores), over MATMUL_SIZES."""
-    return max(_numpy_matmul(n, repeats) for n in MATMUL_SIZES)
+def matmul_peak(backend=False, repeats=5):
+    """Best float32 GFLOP/s of n x n matmuls over MATMUL_SIZES, all cores.
 
-
-def _numpy_matmul(n, repeats):
+    With numpy (OpenBLAS) by default; through `keras.ops.matmul` on the current
+    backend (the result brought back to the host) with `backend=True`.
+    """
     import numpy as np
 
-    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
-    b = np.random.default_rng(1).random((n, n), dtype=np.float32)
-    a @ b
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best / 1e9
+    if backend:
+        import keras
 
+        def multiply(a, b):
+            return keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
 
-def backend_matmul_peak(repeats=5):
-    """The same through `keras.ops.matmul` on the current backend."""
-    return max(_backend_matmul(n, repeats) for n in MATMUL_SIZES)
-
-
-def _backend_matmul(n, repeats):
-    import keras
-    import numpy as np
-
-    a = keras.ops.convert_to_tensor(np.random.default_rng(0).random((n, n), dtype=np.float32))
-    b = keras.ops.convert_to_tensor(np.random.default_rng(1).random((n, n), dtype=np.float32))
-    keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best / 1e9
+        to_input = keras.ops.convert_to_tensor
+    else:
+        multiply, to_input = np.matmul, np.asarray
+    best = 0.0
+    for n in MATMUL_SIZES:
+        a = to_input(np.random.default_rng(0).random((n, n), dtype=np.float32))
+        b = to_input(np.random.default_rng(1).random((n, n), dtype=np.float32))
+        multiply(a, b)  # warm-up
+        for _ in range(repeats):
+            start = time.perf_counter()
+            multiply(a, b)
+            best = max(best, 2 * n**3 / (time.perf_counter() - start) / 1e9)
+    return best
 
 
 def measure_backend(steps):
@@ -103,7 +93,7 @@ def measure_backend(steps):
             # A training step is about 3 forward passes of FLOPs.
             "train_gflops": 3 * flops * train_ips / 1e9, "infer_gflops": flops * infer_ips / 1e9,
         })
-    return {"backend": keras.backend.backend(), "backend_matmul_gflops": backend_matmul_peak(),
+    return {"backend": keras.backend.backend(), "backend_matmul_gflops": matmul_peak(backend=True),
             "facts": machine_facts(), "models": rows}
 
 
@@ -121,7 +111,7 @@ def main():
     if args.quick:
         args.steps = 5
     load_before = loadavg()
-    peak = numpy_matmul_peak()
+    peak = matmul_peak()
     results = {"benchmark": "throughput", "numpy_matmul_gflops": peak, "cores": os.cpu_count(),
                "steps": args.steps, "batch": BATCH, "quick": args.quick, "load_before": load_before,
                "backends": []}
