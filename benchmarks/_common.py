@@ -4,7 +4,8 @@ import json
 import os
 import platform
 import subprocess
-import tempfile
+
+from kerasrecipes._io import write_text
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -51,13 +52,9 @@ def machine_facts():
 
 
 def append_jsonl(path, records):
-    """Appends records to a JSON-lines file atomically (temp file, then os.replace)."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    """Appends records to a JSON-lines file atomically (the package's temp-file-then-rename writer)."""
     old = ""
     if os.path.exists(path):
         with open(path) as f:
             old = f.read()
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".results-", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(old + "".join(json.dumps(r) + "\n" for r in records))
-    os.replace(tmp, path)
+    write_text(path, old + "".join(json.dumps(r) + "\n" for r in records))
