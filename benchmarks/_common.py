@@ -5,8 +5,6 @@ import os
 import platform
 import subprocess
 
-from kerasrecipes._io import write_text
-
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
@@ -53,6 +51,8 @@ def machine_facts():
 
 def append_jsonl(path, records):
     """Appends records to a JSON-lines file atomically (the package's temp-file-then-rename writer)."""
+    from kerasrecipes._io import write_text  # here: throughput's parent process imports no backend
+
     old = ""
     if os.path.exists(path):
         with open(path) as f:
