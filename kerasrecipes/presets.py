@@ -8,6 +8,7 @@ pieces: `models.vgg`, `schedules.OneCycle` / `scale_lr`, `callbacks.CheckpointEn
 """
 
 import dataclasses
+import os
 
 import keras
 import numpy as np
@@ -191,13 +192,29 @@ class Recipe:
         return _one_hot(pipeline(x, y, self.batch_size, shuffle=False, num_classes=self.num_classes),
                         self.num_classes)
 
-    def callbacks(self, validation: bool = False) -> list:
-        """The recipe's callbacks; a `CheckpointEnsemble`, when there is one, comes first."""
+    def callbacks(self, validation: bool = False, directory=None, backup_dir=None) -> list:
+        """The recipe's callbacks; a `CheckpointEnsemble`, when there is one, comes first.
+
+        Args:
+            validation: Whether `fit` gets validation data (halving then watches `val_loss`).
+            directory: Where the ensemble's members are written; `None` keeps them in memory.
+            backup_dir: Makes the run resumable: each callback's state goes to a
+                subfolder, and Keras's `BackupAndRestore` (model, optimizer
+                step and so the one-cycle position) comes last.
+        """
+
+        def sub(name):
+            return None if backup_dir is None else os.path.join(str(backup_dir), name)
+
         out = []
         if self.ensemble is not None:
-            out.append(CheckpointEnsemble(self.ensemble, k=self.ensemble_k, monitor="loss"))
+            out.append(CheckpointEnsemble(self.ensemble, k=self.ensemble_k, monitor="loss", directory=directory,
+                                          backup_dir=sub("ensemble")))
         if self.schedule == "halving":
-            out.append(HalveLROnPlateau("val_loss" if validation else "loss", patience=2, verbose=0))
+            out.append(HalveLROnPlateau("val_loss" if validation else "loss", patience=2, verbose=0,
+                                        backup_dir=sub("halving")))
+        if backup_dir is not None:
+            out.append(keras.callbacks.BackupAndRestore(sub("keras")))
         return out
 
     def fit(self, x, y, *, validation_data=None, callbacks=(), verbose="auto"):
@@ -287,3 +304,18 @@ def fashion_mnist_fast(**overrides) -> Recipe:
     if unknown:
         raise ValueError(f"unknown Recipe fields {sorted(unknown)}. Received overrides={overrides!r}")
     return Recipe(**overrides)
+
+
+# Name -> function returning a `Recipe`: what `kerasrecipes train --recipe NAME` accepts.
+PRESETS = {"fashion_mnist_fast": fashion_mnist_fast}
+
+
+def get(name: str, **overrides) -> Recipe:
+    """The preset `name` (a key of `PRESETS`) with `overrides` applied.
+
+    Example:
+    >>> recipe = get("fashion_mnist_fast", epochs=3, seed=0)
+    """
+    if name not in PRESETS:
+        raise ValueError(f"recipe must be one of {sorted(PRESETS)}. Received recipe={name!r}")
+    return PRESETS[name](**overrides)

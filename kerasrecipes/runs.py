@@ -4,7 +4,10 @@ The run is the recipe end to end: a VGG from the factory, an augmenting tf.data
 pipeline, Adam or SGD with momentum, halving on plateau with roll-back, early
 stopping and a checkpoint ensemble (`callbacks.recipe`), then the single model,
 the ensemble and test-time flips evaluated on held-out data, a diagnosis of the
-learning curves and an HTML report.
+learning curves and an HTML report. With `recipe` set to a name of
+`presets.PRESETS` (the demo's default, `fashion_mnist_fast`), the model,
+optimizer, one-cycle schedule, augmentation and ensemble are that preset's
+instead, and everything else (files, resume, evaluation, report) is the same.
 
 Every file is written atomically, and a `run.json` records the state: a run
 killed halfway leaves the earlier files intact, and the next `train` into the
@@ -24,6 +27,7 @@ DATASETS = ("sample", "fashion_mnist", "mnist", "cifar10")
 # Settings a run accepts, with their defaults: every factory option plus training ones.
 DEFAULTS = {
     "dataset": "sample",
+    "recipe": None,  # a named `presets` recipe (fashion_mnist_fast); None: the factory settings below
     "preset": None,
     "filters": (32, 64),
     "convs_per_stage": 2,
@@ -55,6 +59,8 @@ DEFAULTS = {
 }
 MODEL_KEYS = ("preset", "filters", "convs_per_stage", "order", "activation", "kernel_initializer", "dropout",
               "dense_units", "dense_dropout", "head", "pooling", "weight_decay", "l1", "max_norm")
+# What a named recipe decides itself; with `recipe` set these must keep their defaults.
+RECIPE_OWNS = MODEL_KEYS + ("optimizer", "lr", "momentum", "augment", "mixup", "ensemble", "patience")
 STATE_FILE = "run.json"
 
 
@@ -92,6 +98,17 @@ def check_config(config):
     for key in ("filters", "dense_units"):
         if isinstance(merged[key], list):
             merged[key] = tuple(merged[key])
+    if merged["recipe"] is not None:
+        from kerasrecipes import presets
+
+        if merged["recipe"] not in presets.PRESETS:
+            raise ValueError(f"recipe must be one of {', '.join(presets.PRESETS)} or None. "
+                             f"Received recipe={merged['recipe']!r}")
+        overridden = [key for key in RECIPE_OWNS if merged[key] != DEFAULTS[key]]
+        if overridden:
+            raise ValueError(f"recipe={merged['recipe']!r} sets the model, optimizer, schedule, augmentation and "
+                             f"ensemble itself, so {', '.join(overridden)} cannot be set with it "
+                             "(use recipe=None to build from the factory settings)")
     return merged
 
 
@@ -136,7 +153,7 @@ def train(out, config=None, *, verbose=1, log=print):
     import keras
 
     from kerasrecipes import callbacks as krc
-    from kerasrecipes import data, diagnose, models, schedules
+    from kerasrecipes import data, diagnose
 
     config = check_config(config or {})
     os.makedirs(out, exist_ok=True)
@@ -156,32 +173,12 @@ def train(out, config=None, *, verbose=1, log=print):
     (x_fit, y_fit), (x_val, y_val) = data.train_val_split(x_train, y_train, config["val_fraction"],
                                                           seed=config["seed"])
     num_classes = int(y_train.max()) + 1
-    mixing = config["mixup"] is not None
-    train_ds = data.pipeline(x_fit, y_fit, config["batch_size"], augment=config["augment"], mixup=config["mixup"],
-                             seed=config["seed"], flip=config["flip"], num_classes=num_classes)
-    # MixUp trains on one-hot labels, so it validates on them too.
-    validation = (x_val.astype("float32") / 255.0, np.eye(num_classes, dtype="float32")[y_val] if mixing else y_val)
-
-    # Zero-centre, then normalize, with the training set's statistics (the seeds' first step).
-    scaled = x_fit.astype("float32") / 255.0
-    normalization = (float(scaled.mean()), float(scaled.var()))
-    model = models.vgg(x_train.shape[1:], num_classes, input_normalization=normalization,
-                       **{key: config[key] for key in MODEL_KEYS})
-    steps = -(-len(x_fit) // config["batch_size"])
-    lr = config["lr"]
-    if config["ensemble"] == "snapshot":
-        cycles = max(1, min(config["k"], config["epochs"]))
-        lr = schedules.CyclicCosine(lr, cycle_steps=steps * max(1, config["epochs"] // cycles))
-    optimizer = (keras.optimizers.Adam(lr) if config["optimizer"] == "adam"
-                 else keras.optimizers.SGD(lr, momentum=config["momentum"], nesterov=True))
-    loss = "categorical_crossentropy" if mixing else "sparse_categorical_crossentropy"
-    model.compile(optimizer, loss, metrics=["accuracy"])
-    callbacks = krc.recipe("val_loss", ensemble=config["ensemble"], patience=config["patience"], k=config["k"],
-                           directory=os.path.join(out, "members") if config["ensemble"] else None,
-                           backup_dir=os.path.join(out, "backup"), verbose=min(verbose, 1))
+    parts = _recipe_parts if config["recipe"] else _factory_parts
+    model, train_ds, validation, callbacks, epochs = parts(config, (x_fit, y_fit), (x_val, y_val), num_classes, out,
+                                                           verbose)
 
     start = time.perf_counter()
-    history = model.fit(train_ds, validation_data=validation, epochs=config["epochs"], callbacks=callbacks,
+    history = model.fit(train_ds, validation_data=validation, epochs=epochs, callbacks=callbacks,
                         shuffle=False, verbose=verbose)  # the pipeline shuffles
     seconds = time.perf_counter() - start
     diagnose.save_history(history, os.path.join(out, "history.json"))
@@ -192,12 +189,12 @@ def train(out, config=None, *, verbose=1, log=print):
     if config["flip"]:
         tta = data.tta_predict(model, x_eval, flips=True)
         results["single + TTA flips"] = float(np.mean(tta.argmax(-1) == y_test))
-    ensemble_callback = callbacks[0] if config["ensemble"] else None
+    ensemble_callback = next((c for c in callbacks if isinstance(c, krc.CheckpointEnsemble)), None)
     if ensemble_callback is not None and ensemble_callback.members:
         ensemble = ensemble_callback.ensemble()
         _io.save_keras(ensemble, os.path.join(out, "ensemble.keras"))
         probabilities = ensemble.predict(x_eval, verbose=0)
-        results[f"{config['ensemble']} ensemble of {len(ensemble_callback.members)}"] = float(
+        results[f"{ensemble_callback.mode} ensemble of {len(ensemble_callback.members)}"] = float(
             np.mean(probabilities.argmax(-1) == y_test))
     diagnosis = diagnose.diagnose(history)
     summary = {
@@ -211,6 +208,57 @@ def train(out, config=None, *, verbose=1, log=print):
     _io.write_json(os.path.join(out, STATE_FILE), {"state": "complete", "started": state and state.get("started"),
                                                "finished": time.strftime("%Y-%m-%d %H:%M:%S"), "config": config})
     return summary
+
+
+def _factory_parts(config, fit_data, val_data, num_classes, out, verbose):
+    """Model, training pipeline, validation data, callbacks and epochs from the factory settings."""
+    import keras
+
+    from kerasrecipes import callbacks as krc
+    from kerasrecipes import data, models, schedules
+
+    (x_fit, y_fit), (x_val, y_val) = fit_data, val_data
+    mixing = config["mixup"] is not None
+    train_ds = data.pipeline(x_fit, y_fit, config["batch_size"], augment=config["augment"], mixup=config["mixup"],
+                             seed=config["seed"], flip=config["flip"], num_classes=num_classes)
+    # MixUp trains on one-hot labels, so it validates on them too.
+    validation = (x_val.astype("float32") / 255.0, np.eye(num_classes, dtype="float32")[y_val] if mixing else y_val)
+
+    # Zero-centre, then normalize, with the training set's statistics (the seeds' first step).
+    scaled = x_fit.astype("float32") / 255.0
+    normalization = (float(scaled.mean()), float(scaled.var()))
+    model = models.vgg(x_fit.shape[1:], num_classes, input_normalization=normalization,
+                       **{key: config[key] for key in MODEL_KEYS})
+    steps = -(-len(x_fit) // config["batch_size"])
+    lr = config["lr"]
+    if config["ensemble"] == "snapshot":
+        cycles = max(1, min(config["k"], config["epochs"]))
+        lr = schedules.CyclicCosine(lr, cycle_steps=steps * max(1, config["epochs"] // cycles))
+    optimizer = (keras.optimizers.Adam(lr) if config["optimizer"] == "adam"
+                 else keras.optimizers.SGD(lr, momentum=config["momentum"], nesterov=True))
+    loss = "categorical_crossentropy" if mixing else "sparse_categorical_crossentropy"
+    model.compile(optimizer, loss, metrics=["accuracy"])
+    callbacks = krc.recipe("val_loss", ensemble=config["ensemble"], patience=config["patience"], k=config["k"],
+                           directory=os.path.join(out, "members") if config["ensemble"] else None,
+                           backup_dir=os.path.join(out, "backup"), verbose=min(verbose, 1))
+    return model, train_ds, validation, callbacks, config["epochs"]
+
+
+def _recipe_parts(config, fit_data, val_data, num_classes, out, verbose):
+    """The same five parts from a named `presets` recipe (its model, optimizer, schedule, data and ensemble)."""
+    from kerasrecipes import presets
+
+    (x_fit, y_fit), (x_val, y_val) = fit_data, val_data
+    # epochs, batch size and ensemble size are the recipe's own unless the run sets them.
+    fields = {"epochs": "epochs", "batch_size": "batch_size", "k": "ensemble_k"}
+    own = {field: config[key] for key, field in fields.items() if config[key] != DEFAULTS[key]}
+    recipe = presets.get(config["recipe"], input_shape=tuple(x_fit.shape[1:]), num_classes=num_classes,
+                         flip=config["flip"], tta_flips=config["flip"], seed=config["seed"], **own)
+    steps = -(-len(x_fit) // recipe.batch_size)
+    model = recipe.compile(recipe.build_model(), steps)
+    callbacks = recipe.callbacks(validation=True, directory=os.path.join(out, "members"),
+                                 backup_dir=os.path.join(out, "backup"))
+    return model, recipe.train_data(x_fit, y_fit), recipe.eval_data(x_val, y_val), callbacks, recipe.epochs
 
 
 def write_report(out, *, model=None, x_test=None, y_test=None, config=None):

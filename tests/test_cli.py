@@ -23,6 +23,10 @@ BAD_FLAGS = [
     (["train", "--out", "x", "--order", "conv-foo-act", "--epochs", "1"], "order has an unknown token 'foo'"),
     (["train", "--out", "x", "--config", "missing.json"], "cannot be read as JSON"),
     (["report", "missing-dir"], "is not a directory"),
+    (["train", "--out", "x", "--recipe", "fast"], "recipe must be one of fashion_mnist_fast or None"),
+    (["train", "--out", "x", "--recipe", "fashion_mnist_fast", "--filters", "8,16", "--lr", "0.1"],
+     "so filters, lr cannot be set with it"),
+    (["demo", "--recipe", "fast"], "invalid choice: 'fast'"),
     (["nonsense"], "invalid choice: 'nonsense'"),
     (["search", "--trials", "0"], "--trials: expected a positive integer, got '0'"),
     (["search", "--dataset", "sample", "--train-size", "7000", "--val-size", "2000", "--dir", "x"],
@@ -77,6 +81,22 @@ def test_demo_runs_offline_and_writes_its_files(tmp_path):
     assert summary["epochs_run"] == 1 and summary["test_images"] == 2000
     assert summary["test_accuracy"]["single"] > 0.3  # chance is 0.1
     assert json.loads((out / "run.json").read_text())["state"] == "complete"
+
+
+def test_train_with_the_named_recipe_builds_and_trains_the_preset(tmp_path):
+    from kerasrecipes import runs
+
+    out = tmp_path / "recipe"
+    summary = runs.train(str(out), {"recipe": "fashion_mnist_fast", "epochs": 2, "k": 2, "train_limit": 640},
+                         verbose=0, log=lambda line: None)
+    assert summary["epochs_run"] == 2 and summary["train_images"] == 576
+    assert set(summary["test_accuracy"]) == {"single", "single + TTA flips", "every ensemble of 2"}
+    import keras
+
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.count_params() == 289_066  # the preset's VGG, not the factory defaults
+    assert len(json.loads((out / "history.json").read_text())["val_loss"]) == 2
+    assert json.loads((out / "run.json").read_text())["config"]["recipe"] == "fashion_mnist_fast"
 
 
 def test_train_from_config_then_report(tmp_path):

@@ -103,3 +103,42 @@ def test_mixed_precision_keeps_float32_probabilities_and_restores_policy(fashion
 def test_bad_arguments_raise(bad, match):
     with pytest.raises(ValueError, match=match):
         presets.fashion_mnist_fast(**bad)
+
+
+def test_get_applies_overrides_and_names_the_valid_recipes():
+    recipe = presets.get("fashion_mnist_fast", epochs=3, seed=1)
+    assert recipe == presets.fashion_mnist_fast(epochs=3, seed=1)
+    assert set(presets.PRESETS) == {"fashion_mnist_fast"}
+    with pytest.raises(ValueError, match="recipe must be one of.*'fashion_mnist_fast'.*Received recipe='fast'"):
+        presets.get("fast")
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            raise KeyboardInterrupt
+
+
+def test_callbacks_with_backup_dir_resume_schedule_and_ensemble(fashion_small, tmp_path):
+    (x, y), _ = fashion_small
+    x, y = x[:192], y[:192]
+    recipe = presets.fashion_mnist_fast(**dict(TINY, epochs=3), ensemble_k=3)
+    steps = 3  # 192 images / batch 64
+
+    def run(extra):
+        keras.backend.clear_session()
+        model = recipe.compile(recipe.build_model(), steps)
+        callbacks = recipe.callbacks(directory=tmp_path / "members", backup_dir=tmp_path / "backup")
+        assert isinstance(callbacks[-1], keras.callbacks.BackupAndRestore)
+        history = model.fit(recipe.train_data(x, y), epochs=recipe.epochs, callbacks=callbacks + extra, verbose=0,
+                            shuffle=False)
+        return model, history, callbacks[0]
+
+    with pytest.raises(KeyboardInterrupt):
+        run([_Interrupt()])  # killed after the first epoch
+    model, history, ensemble = run([])
+    assert history.epoch == [1, 2]  # resumed: the first epoch is not trained again
+    assert int(model.optimizer.iterations.numpy()) == 3 * steps  # one-cycle continued from where it was
+    assert [m.epoch for m in ensemble.members] == [0, 1, 2]  # the member saved before the kill is kept
+    assert sorted(p.name for p in (tmp_path / "members").glob("member-*")) == [
+        f"member-e0000{i}.weights.h5" for i in range(3)]  # written to disk, one file per member
