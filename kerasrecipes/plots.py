@@ -14,7 +14,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from kerasrecipes.diagnose import accuracy_key, load_batch_losses, load_history, monitor_key, moving_average
+from kerasrecipes.diagnose import load_batch_losses, load_history, monitor_key, moving_average
 
 _TRAIN, _VAL, _BEST = "#1f77b4", "#ff7f0e", "#2ca02c"
 _LR_KEYS = ("lr", "learning_rate")

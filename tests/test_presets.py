@@ -108,7 +108,10 @@ def test_bad_arguments_raise(bad, match):
 def test_get_applies_overrides_and_names_the_valid_recipes():
     recipe = presets.get("fashion_mnist_fast", epochs=3, seed=1)
     assert recipe == presets.fashion_mnist_fast(epochs=3, seed=1)
-    assert set(presets.PRESETS) == {"fashion_mnist_fast"}
+    assert set(presets.PRESETS) == {"fashion_mnist_fast", "fashion_mnist_94"}
+    best = presets.get("fashion_mnist_94", seed=2)  # the measured 15-epoch bfloat16 variant
+    assert best == presets.fashion_mnist_fast(mixed_precision=True, epochs=15, seed=2)
+    assert presets.fashion_mnist_94(mixed_precision=False).mixed_precision is False
     with pytest.raises(ValueError, match="recipe must be one of.*'fashion_mnist_fast'.*Received recipe='fast'"):
         presets.get("fast")
 

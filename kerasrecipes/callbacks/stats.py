@@ -176,20 +176,31 @@ def _probe_layers(model, layers=None):
     return chosen
 
 
-def _layer_outputs(model, chosen, x):
-    """Each chosen layer's output on `x` in inference mode, or `None` for a subclassed model."""
+def _outputs_function(model, chosen):
+    """A function `x -> [each chosen layer's output]` in inference mode, or `None` for a subclassed model.
+
+    Built once per model: a Functional model gets one probe `keras.Model` over
+    the chosen layers' outputs, a Sequential one is run layer by layer.
+    """
     if isinstance(model, keras.Sequential):
-        outputs, h = {}, x
-        for layer in model.layers:
-            h = layer(h, training=False)
-            outputs[layer.name] = h
-        return [outputs[layer.name] for layer in chosen]
+        def run_sequential(x):
+            outputs, h = {}, x
+            for layer in model.layers:
+                h = layer(h, training=False)
+                outputs[layer.name] = h
+            return [outputs[layer.name] for layer in chosen]
+
+        return run_sequential
     try:
         probe = keras.Model(model.input, [layer.output for layer in chosen])
     except (AttributeError, ValueError, TypeError):
         return None
-    result = probe(x, training=False)
-    return result if isinstance(result, (list, tuple)) else [result]
+
+    def run_probe(x):
+        result = probe(x, training=False)
+        return result if isinstance(result, (list, tuple)) else [result]
+
+    return run_probe
 
 
 def _activation_stats(value, relu):
@@ -203,6 +214,39 @@ def _activation_stats(value, relu):
     else:
         stats["dead_fraction"] = None
     return stats
+
+
+class _Snapshots:
+    """`layer_statistics` with its probe model and gradient function built once, for repeated calls.
+
+    `LayerStats` keeps one for a whole `fit`, so a recorded epoch costs one
+    inference pass and one compiled forward/backward pass, not a model build.
+    """
+
+    def __init__(self, model, *, loss=None, layers=None, jit=False):
+        self.model = model
+        self.loss = loss
+        self.jit = jit
+        self.chosen = _probe_layers(model, layers)
+        self.outputs = _outputs_function(model, self.chosen)
+        self._gradients = None  # built at the first call with targets (it needs a loss)
+
+    def __call__(self, x, y=None):
+        activations = {}
+        if self.outputs is not None:
+            for layer, value in zip(self.chosen, self.outputs(x)):
+                activations[layer.name] = _activation_stats(value, _is_relu(layer))
+        gradients, value = {}, None
+        if y is not None:
+            if self._gradients is None:
+                self._gradients = gradient_function(self.model, loss=self.loss, jit=self.jit)
+            total, grads, _, _ = self._gradients([v.value for v in self.model.trainable_variables],
+                                                 [v.value for v in self.model.non_trainable_variables], x, y)
+            value = float(ops.convert_to_numpy(total))
+            for variable, grad in zip(self.model.trainable_variables, grads):
+                g = np.asarray(ops.convert_to_numpy(grad), dtype="float64") if grad is not None else np.zeros(1)
+                gradients[variable.path] = float(np.sqrt(np.sum(g * g)))
+        return {"activations": activations, "gradients": gradients, "loss": value}
 
 
 def layer_statistics(model, x, y=None, *, loss=None, layers=None):
@@ -230,19 +274,7 @@ def layer_statistics(model, x, y=None, *, loss=None, layers=None):
     >>> snap = layer_statistics(model, x[:128], y[:128])
     >>> snap["activations"]["dense"]["std"]
     """
-    chosen = _probe_layers(model, layers)
-    outputs = _layer_outputs(model, chosen, x)
-    activations = {}
-    if outputs is not None:
-        for layer, value in zip(chosen, outputs):
-            activations[layer.name] = _activation_stats(value, _is_relu(layer))
-    gradients, value = {}, None
-    if y is not None:
-        value, grads = loss_and_gradients(model, x, y, loss=loss)
-        for variable, grad in zip(model.trainable_variables, grads):
-            g = np.asarray(ops.convert_to_numpy(grad), dtype="float64") if grad is not None else np.zeros(1)
-            gradients[variable.path] = float(np.sqrt(np.sum(g * g)))
-    return {"activations": activations, "gradients": gradients, "loss": value}
+    return _Snapshots(model, loss=loss, layers=layers)(x, y)
 
 
 def as_layer_stats(stats):
@@ -344,16 +376,20 @@ class LayerStats(keras.callbacks.Callback):
         self.layers = None if layers is None else list(layers)
         self.loss = loss
         self.stats = None
+        self._snapshots = None
 
     def on_train_begin(self, logs=None):
         _check_backend()
         self.stats = {"epochs": [], "activations": {}, "gradients": {}, "loss": []}
         self._epoch_offset = 0
+        # Built once per fit (the model does not change within one); compiled
+        # gradients, since the same-shaped sample is seen every recorded epoch.
+        self._snapshots = _Snapshots(self.model, loss=self.loss, layers=self.layers, jit=True)
         if self.at_start:
             self._record(0)
 
     def _record(self, epoch):
-        snap = layer_statistics(self.model, self.x, self.y, loss=self.loss, layers=self.layers)
+        snap = self._snapshots(self.x, self.y)
         if not snap["activations"] and not self.stats["activations"]:
             warnings.warn(
                 f"LayerStats: model {self.model.name!r} is subclassed, so only gradient norms "
@@ -389,6 +425,9 @@ class LayerStats(keras.callbacks.Callback):
         kernels = [v for k, v in snap["gradients"].items() if k.split("/")[-1] == "kernel"]
         ratio = kernels[0] / kernels[-1] if len(kernels) >= 2 and kernels[-1] > 0 else float("nan")
         logs["grad_norm_ratio"] = float(ratio)
+
+    def on_train_end(self, logs=None):
+        self._snapshots = None  # holds the model and a traced function: not kept past the fit
 
     def save(self, path):
         """Write `.stats` as JSON atomically; `plots.layer_stats(path)` and `diagnose` read it."""

@@ -6,6 +6,7 @@ plots (PNG) are written under `--dir`.
 """
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -128,10 +129,7 @@ def run_search(args):
             from kerasrecipes.tuning.pruning import MedianStoppingRule
 
             callbacks = [*search_module.recipe_callbacks(args.objective), MedianStoppingRule(args.objective)]
-        progress = None
-        if not args.quiet:
-            def progress(event):
-                search_module.print_progress(event, file=sys.stderr)
+        progress = None if args.quiet else functools.partial(search_module.print_progress, file=sys.stderr)
         search = search_module.random_search(
             space, x, y, validation_data=(x_val, y_val), max_trials=args.trials, epochs=args.epochs,
             directory=args.dir, project_name=args.project, objective=args.objective, seed=args.seed,

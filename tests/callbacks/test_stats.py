@@ -111,6 +111,30 @@ def test_layer_stats_callback_records_epochs_and_logs(fashion_small):
     # reusable: state resets at train begin
     model.fit(x[:64], y[:64], epochs=2, batch_size=64, callbacks=[stats], verbose=0)
     assert stats.stats["epochs"] == [0, 2]
+    # its probe and compiled gradients (built once per fit) give what a fresh snapshot of the final model gives
+    fresh = layer_statistics(model, stats.x, stats.y)
+    for name, norm in fresh["gradients"].items():
+        assert stats.stats["gradients"][name][-1] == pytest.approx(norm, rel=1e-4)
+    assert stats.stats["activations"]["c1"]["std"][-1] == pytest.approx(fresh["activations"]["c1"]["std"], rel=1e-5)
+    assert stats._snapshots is None  # model and traced function released at train end
+    copy.deepcopy(stats)
+
+
+def test_layer_stats_on_a_functional_model_matches_a_fresh_snapshot(fashion_small):
+    from kerasrecipes.models import vgg
+
+    (x, y), _ = fashion_small
+    keras.utils.set_random_seed(0)
+    model = vgg((28, 28, 1), 10, filters=(4, 8), convs_per_stage=1, head="gap", dense_units=())
+    model.compile("adam", "sparse_categorical_crossentropy")
+    stats = LayerStats(sample=(x[:64], y[:64]))
+    model.fit(x[:128], y[:128], epochs=2, batch_size=64, callbacks=[stats], verbose=0)
+    fresh = layer_statistics(model, stats.x, stats.y)
+    assert stats.stats["epochs"] == [0, 1, 2] and set(stats.stats["activations"]) == set(fresh["activations"])
+    for name, value in fresh["activations"].items():
+        assert stats.stats["activations"][name]["mean"][-1] == pytest.approx(value["mean"], rel=1e-4, abs=1e-6)
+    for name, norm in fresh["gradients"].items():
+        assert stats.stats["gradients"][name][-1] == pytest.approx(norm, rel=1e-4)
 
 
 def test_layer_stats_rejects_bad_arguments():
