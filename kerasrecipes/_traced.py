@@ -6,8 +6,8 @@ step is a `tf.custom_gradient`. In graph mode TensorFlow registers each of those
 under a fresh `CustomGradient-<n>` name in its process-global gradient registry
 and never removes it, and the registered function closes over the traced
 graph's tensors (tensorflow/tensorflow#97697, #27492). So every `fit` leaves its
-whole train-step graph alive: about 2.3 MB per fit of a tiny MLP with SGD
-(TF 2.21 / Keras 3.15, measured here), the memory a 30-trial search grows by.
+whole train-step graph alive: 1.2 MB per fit of a tiny MLP with SGD, and 3.9 MB
+per trial of a search (TF 2.21 / Keras 3.15; `benchmarks/search_memory.py`).
 
 `mark()` remembers the registry's names at the start of a unit of work (a
 search trial); `release(mark)` drops the `CustomGradient-*` entries added since.

@@ -321,6 +321,12 @@ def fashion_mnist_94(**overrides) -> Recipe:
 
     Returns:
         A `Recipe`.
+
+    Example:
+    >>> (x, y), (x_test, y_test) = kerasrecipes.datasets.fashion_mnist()
+    >>> recipe = fashion_mnist_94(seed=0)
+    >>> result = recipe.fit(x, y)
+    >>> probs = recipe.predict(result.ensemble(), x_test)
     """
     return fashion_mnist_fast(**{"mixed_precision": True, "epochs": 15, **overrides})
 

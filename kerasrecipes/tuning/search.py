@@ -175,7 +175,7 @@ class _RecipeTrials:
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
         # clear_session frees Keras's state but not TensorFlow's registry of the
-        # trial's traced gradients, which keeps each train step's graph (~2 MB per
+        # trial's traced gradients, which keeps each train step's graph (~4 MB per
         # trial): release them, or memory grows trial after trial (_traced).
         _traced.release(self._traced_mark)
         if self._progress is None:
@@ -829,9 +829,10 @@ def random_search(
     recipe callbacks (`recipe_callbacks`: halve the LR on a plateau, stop early)
     unless `callbacks` is given, is recorded with its epochs run and seconds,
     and ends by releasing the traced gradients TensorFlow would otherwise keep
-    (so memory stays flat over many trials in one process). The search is resumable: with `overwrite=False`, calling this again
-    with the same `directory` and `project_name` reloads the keras-tuner
-    project and runs only the missing trials.
+    (so memory stays flat over many trials in one process). The search is
+    resumable: with `overwrite=False`, calling this again with the same
+    `directory` and `project_name` reloads the keras-tuner project and runs
+    only the missing trials.
 
     Args:
         space_or_build_fn: A `SearchSpace` (its factory is built for

@@ -4,8 +4,9 @@ Each trial starts from `keras.backend.clear_session()` and keeps no model,
 dataset or callback of an earlier one, and ends by releasing the traced
 gradients TensorFlow registers globally for every train step
 (`kerasrecipes._traced`; tensorflow/tensorflow#97697). Without that release a
-bare `clear_session(); build; compile; fit` loop grows by ~2.3 MB per fit on
-TF 2.21 / Keras 3.15 (measured), and so did the search (3.5 MB per trial).
+bare `clear_session(); build; compile; fit` loop grows by ~1.2 MB per fit on
+TF 2.21 / Keras 3.15, and the search by ~3.9 MB per trial
+(`benchmarks/search_memory.py`).
 """
 
 import gc
