@@ -10,3 +10,5 @@ from kerasrecipes.datasets.keras_datasets import MNIST_CLASSES
 from kerasrecipes.datasets.keras_datasets import cifar10
 from kerasrecipes.datasets.keras_datasets import mnist
 from kerasrecipes.datasets.sample import fashion_mnist_sample
+from kerasrecipes.datasets.load import ImageData
+from kerasrecipes.datasets.load import load
