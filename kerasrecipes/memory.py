@@ -6,6 +6,7 @@ after every `fit` (see `kerasrecipes._traced`), which `clear_session()` cannot
 free. On backends with nothing more to release (JAX) it is Keras's alone.
 """
 
+import contextlib
 import gc
 
 import keras
@@ -33,3 +34,18 @@ def clear_session(free_memory: bool = True) -> None:
     _traced.release(frozenset())  # every CustomGradient-* entry: no live train step needs them again
     if free_memory:
         gc.collect()
+
+
+@contextlib.contextmanager
+def released():
+    """Inside the package: frees, on exit, what the fits inside the block left behind.
+
+    For functions that train on a model the caller keeps (`lr_find`, a
+    sanity check): unlike `clear_session()` it leaves Keras's global state and
+    everything registered before the block alone.
+    """
+    marked = _traced.mark()
+    try:
+        yield
+    finally:
+        _traced.release(marked)
