@@ -26,5 +26,6 @@ from kerasrecipes import plots
 from kerasrecipes import report
 from kerasrecipes import tuning
 from kerasrecipes import optimizers
+from kerasrecipes import precision
 from kerasrecipes.lr_finder import lr_find
 from kerasrecipes.memory import clear_session
