@@ -5,5 +5,5 @@ from kerasrecipes.models.mlp import mlp
 from kerasrecipes.models.transfer import STRATEGIES as FINE_TUNE_STRATEGIES
 from kerasrecipes.models.transfer import blocks
 from kerasrecipes.models.transfer import fine_tune
-from kerasrecipes.models.vgg import PRESETS as VGG_PRESETS
+from kerasrecipes.models.vgg import ARCHS as VGG_ARCHS
 from kerasrecipes.models.vgg import vgg

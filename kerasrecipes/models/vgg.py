@@ -1,12 +1,14 @@
 """VGG-style convolutional networks with selectable BatchNorm, Dropout and activation placement."""
 
+import warnings
+
 import keras
 
 from kerasrecipes.models import _units
 
 # Simonyan & Zisserman 2014, table 1: filters per stage and 3x3 convolutions per
 # stage for configurations A (VGG11), B (VGG13), D (VGG16) and E (VGG19).
-PRESETS = {
+ARCHS = {
     "vgg11": {"filters": (64, 128, 256, 512, 512), "convs_per_stage": (1, 1, 2, 2, 2)},
     "vgg13": {"filters": (64, 128, 256, 512, 512), "convs_per_stage": (2, 2, 2, 2, 2)},
     "vgg16": {"filters": (64, 128, 256, 512, 512), "convs_per_stage": (2, 2, 3, 3, 3)},
@@ -18,12 +20,22 @@ DEFAULT_FILTERS = (64, 128, 256)
 DEFAULT_CONVS_PER_STAGE = 2
 
 
-def _stage_plan(preset, filters, convs_per_stage):
-    """Filters and conv counts per stage, from a preset table or the arguments."""
-    if preset is not None:
-        if preset not in PRESETS:
-            raise ValueError(f"preset must be one of {', '.join(PRESETS)} or None. Received preset={preset!r}")
-        table = PRESETS[preset]
+def _resolve_arch(arch, preset):
+    """`arch`, or the deprecated `preset=` alias for it (kept until every call site says `arch`)."""
+    if preset is None:
+        return arch
+    if arch is not None:
+        raise ValueError(f"pass arch only (preset is its deprecated alias). Received arch={arch!r}, preset={preset!r}")
+    warnings.warn("vgg(preset=...) is deprecated; use vgg(arch=...).", DeprecationWarning, stacklevel=3)
+    return preset
+
+
+def _stage_plan(arch, filters, convs_per_stage):
+    """Filters and conv counts per stage, from an `ARCHS` table or the arguments."""
+    if arch is not None:
+        if arch not in ARCHS:
+            raise ValueError(f"arch must be one of {', '.join(ARCHS)} or None. Received arch={arch!r}")
+        table = ARCHS[arch]
         filters = table["filters"] if filters is None else filters
         convs_per_stage = table["convs_per_stage"] if convs_per_stage is None else convs_per_stage
     filters = _units.check_units(DEFAULT_FILTERS if filters is None else filters, "filters")
@@ -60,7 +72,7 @@ def vgg(
     input_shape,
     num_classes,
     *,
-    preset=None,
+    arch=None,
     filters=None,
     convs_per_stage=None,
     order="conv-bn-act",
@@ -78,15 +90,17 @@ def vgg(
     input_normalization=None,
     bn_momentum=0.9,
     name=None,
+    preset=None,
 ):
     """Build a VGG-style CNN: stages of 3x3 convolution units, each stage ending in a 2x down-sampling.
 
     Args:
         input_shape: `(height, width, channels)`, channels last.
         num_classes: Number of output classes.
-        preset: "vgg11", "vgg13", "vgg16" or "vgg19" for Simonyan & Zisserman's
-            stage layout; `filters` or `convs_per_stage`, when also given, override
-            the preset's. Defaults to `None` (`filters=(64, 128, 256)`, 2 convs per stage).
+        arch: "vgg11", "vgg13", "vgg16" or "vgg19" for Simonyan & Zisserman's
+            stage layout (the table `ARCHS`); `filters` or `convs_per_stage`,
+            when also given, override the table's. Defaults to `None`
+            (`filters=(64, 128, 256)`, 2 convs per stage).
         filters: Filters per stage.
         convs_per_stage: 3x3 convolutions per stage, an int or one per stage.
         order: The unit after each convolution, tokens `conv`, `bn`, `act`, `drop`
@@ -123,7 +137,9 @@ def vgg(
             `0.9` (PyTorch's): Keras's 0.99 averages over ~100 steps and lags
             far behind the weights in short runs (measured on a Fashion-MNIST
             subset after 5 epochs: 87.5% validation accuracy with 0.9, 67.1% with 0.99).
-        name: Model name. Defaults to the preset or "vgg".
+        name: Model name. Defaults to the arch or "vgg".
+        preset: Deprecated alias of `arch` (a `DeprecationWarning`); kept
+            only until the call sites in runs/CLI say `arch`.
 
     Returns:
         An uncompiled `keras.Model`; layers are named `block{s}_conv{i}`,
@@ -137,7 +153,8 @@ def vgg(
     """
     input_shape = _units.check_input_shape(input_shape, rank=3)
     _units.check_num_classes(num_classes)
-    filters, convs = _stage_plan(preset, filters, convs_per_stage)
+    arch = _resolve_arch(arch, preset)
+    filters, convs = _stage_plan(arch, filters, convs_per_stage)
     tokens = _units.parse_order(order, "conv")
     _units.check_activation(activation)
     _units.check_non_negative(dropout, "dropout", upper=1)
@@ -194,4 +211,4 @@ def vgg(
                            initializer=initializer, regularizer=regularizer, constraint=dense_constraint,
                            activation=activation, dropout=dense_dropout, bn_momentum=bn_momentum)
     outputs = _units.classifier(x, num_classes, output_activation, kernel_initializer, initializer, regularizer)
-    return keras.Model(inputs, outputs, name=name or preset or "vgg")
+    return keras.Model(inputs, outputs, name=name or arch or "vgg")

@@ -4,7 +4,7 @@ from kerasrecipes.models import count_flops, mlp, vgg
 
 
 def test_vgg16_matches_the_published_15_5_gmacs():
-    model = vgg((224, 224, 3), 1000, preset="vgg16", order="conv-act", dense_units=(4096, 4096), dense_dropout=0)
+    model = vgg((224, 224, 3), 1000, arch="vgg16", order="conv-act", dense_units=(4096, 4096), dense_dropout=0)
     # VGG16 is 15.47 GMACs (e.g. Canziani et al. 2016; ptflops, fvcore): 30.94 GFLOPs.
     assert abs(count_flops(model) / 2e9 - 15.47) < 0.01
 

@@ -3,30 +3,30 @@ import numpy as np
 import pytest
 
 from kerasrecipes import layers as krl
-from kerasrecipes.models import VGG_PRESETS, vgg
+from kerasrecipes.models import VGG_ARCHS, vgg
 
 TINY = dict(input_shape=(8, 8, 1), num_classes=3, filters=(4, 8), dense_units=(8,))
 
 
-@pytest.mark.parametrize("preset, application", [("vgg16", "VGG16"), ("vgg19", "VGG19")])
-def test_preset_matches_keras_applications_parameter_count(preset, application):
-    model = vgg((224, 224, 3), 1000, preset=preset, order="conv-act", head="flatten",
+@pytest.mark.parametrize("arch, application", [("vgg16", "VGG16"), ("vgg19", "VGG19")])
+def test_arch_matches_keras_applications_parameter_count(arch, application):
+    model = vgg((224, 224, 3), 1000, arch=arch, order="conv-act", head="flatten",
                 dense_units=(4096, 4096), dense_dropout=0)
     reference = getattr(keras.applications, application)(weights=None)
     assert model.count_params() == reference.count_params()
-    assert model.count_params() == {"vgg16": 138_357_544, "vgg19": 143_667_240}[preset]
+    assert model.count_params() == {"vgg16": 138_357_544, "vgg19": 143_667_240}[arch]
     # Same conv layout and names as keras.applications.
     ours = [l.name for l in model.layers if isinstance(l, keras.layers.Conv2D)]
     theirs = [l.name for l in reference.layers if isinstance(l, keras.layers.Conv2D)]
     assert ours == theirs
 
 
-@pytest.mark.parametrize("preset", sorted(VGG_PRESETS))
-def test_every_preset_has_its_conv_count(preset):
-    model = vgg((32, 32, 3), 10, preset=preset, filters=(4, 4, 8, 8, 8), head="gap")
+@pytest.mark.parametrize("arch", sorted(VGG_ARCHS))
+def test_every_arch_has_its_conv_count(arch):
+    model = vgg((32, 32, 3), 10, arch=arch, filters=(4, 4, 8, 8, 8), head="gap")
     convs = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
-    assert len(convs) == sum(VGG_PRESETS[preset]["convs_per_stage"])
-    assert len(convs) == int(preset[3:]) - 3  # VGG-n has n - 3 conv layers and 3 dense
+    assert len(convs) == sum(VGG_ARCHS[arch]["convs_per_stage"])
+    assert len(convs) == int(arch[3:]) - 3  # VGG-n has n - 3 conv layers and 3 dense
 
 
 ORDERS = {
@@ -67,7 +67,7 @@ def test_bias_is_dropped_only_right_before_batchnorm():
         (dict(order="conv-bn"), "missing the token 'act'"),
         (dict(order="conv-act-act"), "repeats the token 'act'"),
         (dict(activation="swishy"), "activation must be one of"),
-        (dict(preset="vgg17"), "preset must be one of"),
+        (dict(arch="vgg17"), "arch must be one of"),
         (dict(head="avg"), "head must be one of"),
         (dict(pooling="min"), "pooling must be one of"),
         (dict(dropout=1.0), "dropout must be a number in"),
@@ -90,7 +90,7 @@ def test_bad_arguments_name_the_argument(kwargs, match):
 def test_too_small_input_is_caught_before_any_layer_is_built():
     before = keras.backend.get_uid("conv2d")
     with pytest.raises(ValueError, match="too small"):
-        vgg((28, 28, 1), 10, preset="vgg16")
+        vgg((28, 28, 1), 10, arch="vgg16")
     assert keras.backend.get_uid("conv2d") == before + 1  # the probe uid only: nothing was built
 
 
@@ -211,3 +211,12 @@ def test_mixed_precision_keeps_the_softmax_in_float32():
     assert model.get_layer("block1_conv1").compute_dtype == "bfloat16"
     assert model.get_layer("predictions").compute_dtype == "float32"
     assert model.output.dtype == "float32"
+
+
+def test_preset_is_a_deprecated_alias_of_arch():
+    with pytest.warns(DeprecationWarning, match="use vgg\\(arch=...\\)"):
+        old = vgg((32, 32, 3), 10, preset="vgg11", filters=(4, 4, 8, 8, 8), head="gap")
+    new = vgg((32, 32, 3), 10, arch="vgg11", filters=(4, 4, 8, 8, 8), head="gap")
+    assert old.count_params() == new.count_params() and old.name == new.name == "vgg11"
+    with pytest.raises(ValueError, match="Received arch='vgg11', preset='vgg13'"):
+        vgg((32, 32, 3), 10, arch="vgg11", preset="vgg13")
