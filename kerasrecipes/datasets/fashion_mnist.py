@@ -52,6 +52,17 @@ def _load_dir(directory, prefix=""):
     return _load_split(directory, "train", prefix), _load_split(directory, "test", prefix)
 
 
+def _load_given(directory):
+    """Both splits from `directory` only; a ValueError naming the folder or each missing file."""
+    if not os.path.isdir(directory):
+        raise ValueError(f"path does not exist or is not a folder. Received path={directory!r}")
+    missing = [os.path.join(directory, stem + ".gz") for stem in _STEMS if _find(directory, stem) is None]
+    if missing:
+        raise ValueError(f"Fashion-MNIST file(s) missing from path={directory!r}: "
+                         + ", ".join(f"{m!r} (or without .gz)" for m in missing))
+    return _load_split(directory, "train"), _load_split(directory, "test")
+
+
 def _keras_cache_dirs():
     # keras.utils.get_file stores under $KERAS_HOME (default ~/.keras), or under
     # /tmp/.keras when that is not writable; fashion_mnist uses this subfolder.
@@ -62,10 +73,8 @@ def _keras_cache_dirs():
     ]
 
 
-def _candidates(path):
+def _candidates():
     dirs = []
-    if path:
-        dirs.append(os.fspath(path))
     env = os.environ.get("KERASRECIPES_DATA")
     if env:
         # Either the folder holding the files or a data root with a fashion-mnist/ folder.
@@ -77,7 +86,8 @@ def _candidates(path):
 def fashion_mnist(path=None, download=True):
     """Load Fashion-MNIST as uint8 arrays, from local files when there are any.
 
-    Looks, in order, in `path`, in `$KERASRECIPES_DATA` (the folder itself or its
+    Given `path`, reads that folder and nothing else: a missing or corrupt
+    file there is a `ValueError` naming it. Without it, looks, in order, in `$KERASRECIPES_DATA` (the folder itself or its
     `fashion-mnist/` subfolder), in Debian's `/usr/share/datasets/fashion-mnist`
     (package `dataset-fashion-mnist`), in the Keras cache
     (`$KERAS_HOME/datasets/fashion-mnist`), and only then downloads through
@@ -88,7 +98,8 @@ def fashion_mnist(path=None, download=True):
 
     Args:
         path: Optional directory holding the four IDX files (gzipped or plain),
-            named as upstream (`train-images-idx3-ubyte.gz`, ...).
+            named as upstream (`train-images-idx3-ubyte.gz`, ...); the only
+            place looked at when given.
         download: Whether to download when no local copy is found.
             Defaults to `True`.
 
@@ -106,8 +117,10 @@ def fashion_mnist(path=None, download=True):
     >>> x_train.shape
     (60000, 28, 28, 1)
     """
+    if path is not None:
+        return _load_given(os.fspath(path))
     looked = []
-    for directory in _candidates(path):
+    for directory in _candidates():
         if directory in looked:
             continue
         looked.append(directory)

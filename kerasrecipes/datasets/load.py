@@ -20,7 +20,12 @@ class ImageData:
             validation set off these).
         x_test, y_test: Held-out images, never trained on.
         class_names: One name per label.
-        name: The dataset's name (`"sample"`, ...) or the folder it came from.
+        name: The dataset's name (`"sample"`, ...) or the folder it came from
+            (its absolute path).
+        source: For a folder, what `datasets.load_folder` was given and
+            found (settings, the test files, the skipped files): record it
+            with a run and `datasets.from_source(source)` loads the same split
+            again. `None` for a named dataset.
     """
 
     x_train: np.ndarray
@@ -29,6 +34,7 @@ class ImageData:
     y_test: np.ndarray
     class_names: list
     name: str
+    source: dict | None = None
 
     @property
     def input_shape(self) -> tuple:
@@ -60,8 +66,23 @@ def load(name: str = "sample") -> ImageData:
     elif name == "fashion_mnist":
         split, classes = datasets.fashion_mnist(download=False), datasets.FASHION_MNIST_CLASSES
     elif name == "mnist":
-        split, classes = datasets.mnist(), datasets.MNIST_CLASSES
+        split, classes = _download(datasets.mnist, name), datasets.MNIST_CLASSES
     else:
-        split, classes = datasets.cifar10(), datasets.CIFAR10_CLASSES
+        split, classes = _download(datasets.cifar10, name), datasets.CIFAR10_CLASSES
     (x_train, y_train), (x_test, y_test) = split
     return ImageData(x_train, y_train, x_test, y_test, list(classes), name)
+
+
+def _download(loader, name):
+    """`loader()` with Keras's download line kept off stdout; any failure is one line."""
+    import contextlib
+    import io
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # keras.utils.get_file's "Downloading data from ..."
+            return loader()
+    except Exception as e:  # offline, proxy, disk full: all end in the one line below
+        reason = " ".join(str(e).split())[:300] or type(e).__name__
+        raise ValueError(f"dataset={name!r} is not on this machine and its download failed ({reason}); "
+                         "connect once to download it into ~/.keras/datasets, or use --dataset sample "
+                         "or --data DIR") from None

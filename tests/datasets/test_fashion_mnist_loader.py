@@ -86,9 +86,9 @@ def test_downloads_only_when_nothing_is_local(isolated, monkeypatch):
 
 def test_offline_and_nothing_found_says_where_it_looked(isolated):
     with pytest.raises(ValueError) as info:
-        datasets.fashion_mnist(path=str(isolated / "nowhere"))
+        datasets.fashion_mnist()
     message = str(info.value)
-    assert "nowhere" in message and "debian" in message and "keras_home" in message
+    assert "debian" in message and "keras_home" in message
     assert "network unreachable" in message
     assert "apt-get install dataset-fashion-mnist" in message and "fashion_mnist_sample" in message
     with pytest.raises(ValueError, match="download=False"):
@@ -136,3 +136,36 @@ def test_mnist_and_cifar10_shapes_without_network(monkeypatch):
     (x, y), (xt, yt) = datasets.cifar10()
     assert x.shape == (5, 32, 32, 3) and y.shape == (5,) and y.tolist() == [0, 1, 2, 3, 4]
     assert len(datasets.CIFAR10_CLASSES) == 10
+
+
+def test_a_given_folder_is_the_only_place_read(isolated):
+    # Debian's copy is there, but a given folder missing a file must not fall back to it.
+    _fake_dataset(str(isolated / "debian"), fill=3)
+    mine = _fake_dataset(str(isolated / "mine"), fill=1)
+    os.remove(os.path.join(mine, "t10k-labels-idx1-ubyte.gz"))
+    with pytest.raises(ValueError, match=r"missing from path=.*mine.*t10k-labels-idx1-ubyte\.gz"):
+        datasets.fashion_mnist(path=mine)
+    with pytest.raises(ValueError, match=r"path does not exist.*nowhere"):
+        datasets.fashion_mnist(path=str(isolated / "nowhere"))
+    broken = _fake_dataset(str(isolated / "broken"), fill=1)
+    with open(os.path.join(broken, "train-images-idx3-ubyte.gz"), "wb") as f:
+        f.write(b"not gzip, not idx")
+    with pytest.raises(ValueError, match=r"broken.*train-images-idx3-ubyte\.gz.*bad magic"):
+        datasets.fashion_mnist(path=broken)
+    assert datasets.fashion_mnist()[0][0][0, 0, 0, 0] == 3  # without a path, the lookup still finds Debian's
+
+
+def test_offline_download_is_one_line(monkeypatch):
+    def offline():
+        print("Downloading data from https://example.invalid/mnist.npz")
+        raise Exception("URL fetch failure on https://example.invalid/mnist.npz: None -- [Errno -2]\n"
+                        "Name or service not known")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", offline)
+    for name in ("mnist", "cifar10"):
+        with pytest.raises(ValueError) as info:
+            datasets.load(name)
+        message = str(info.value)
+        assert "\n" not in message and f"dataset={name!r}" in message and "Name or service not known" in message
+        assert info.value.__cause__ is None and info.value.__suppress_context__
