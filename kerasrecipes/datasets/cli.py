@@ -37,6 +37,18 @@ def _fraction(text):
     return value
 
 
+class _Exclusive(argparse.Action):
+    """Stores the value and refuses the other flag: argparse's exclusive group cannot see
+    `--dataset sample` (the default value) given together with `--data`."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        other = "data" if self.dest == "dataset" else "dataset"
+        if getattr(namespace, "_data_flag", None) == other:
+            parser.error(f"argument {option_string}: not allowed with argument --{other}")
+        setattr(namespace, self.dest, values)
+        namespace._data_flag = self.dest
+
+
 def add_arguments(parser, *, default="sample"):
     """Adds the data flags to an argparse parser (or argument group); returns it.
 
@@ -46,9 +58,9 @@ def add_arguments(parser, *, default="sample"):
     >>> data = from_args(parser.parse_args(["--data", "photos/", "--image-size", "64,64"]))
     """
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--dataset", choices=NAMES, default=default,
+    source.add_argument("--dataset", choices=NAMES, default=default, action=_Exclusive,
                         help=f"a named dataset (default: {default}; 'sample' ships in the package)")
-    source.add_argument("--data", metavar="DIR", default=None,
+    source.add_argument("--data", metavar="DIR", default=None, action=_Exclusive,
                         help="your own images instead: DIR/<class name>/*.jpg|png|gif|bmp, one subfolder per class")
     parser.add_argument("--image-size", type=image_size, metavar="H,W", default=None,
                         help="with --data: the size every image is resized to (default: the median size, "
