@@ -97,13 +97,16 @@ def measure_backend(steps):
         model.compile(keras.optimizers.SGD(0.01, momentum=0.9), "sparse_categorical_crossentropy")
         flops = count_flops(model)
         model.fit(x[: BATCH * 3], y[: BATCH * 3], batch_size=BATCH, epochs=1, verbose=0)  # compile/warm up
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
-        train_ips = BATCH * steps / (time.perf_counter() - start)
+        train_s, train_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+        train_ips = BATCH * steps / train_s
         infer_ips = _inference_images_per_s(model, x[:BATCH], steps)
         rows.append({
             "size": size, "params": model.count_params(), "mflops_per_image": flops / 1e6,
             "train_images_per_s": train_ips, "infer_images_per_s": infer_ips,
+            # CPU seconds beside wall seconds: how much of the timed fit was this process's own work.
+            "train_s": train_s, "train_cpu_s": train_cpu_s,
             # A training step is about 3 forward passes of FLOPs.
             "train_gflops": 3 * flops * train_ips / 1e9, "infer_gflops": flops * infer_ips / 1e9,
         })

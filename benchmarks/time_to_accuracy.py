@@ -12,7 +12,9 @@ machine's facts and the load average before and after. Never run in CI.
 Training time counts `fit`'s epochs only (each from its `on_epoch_begin` to
 its `on_epoch_end`, so graph tracing in the first epoch is included and the
 reporting evaluation is not); with --val-fraction, Keras's own validation pass
-is inside the epoch and counted.
+is inside the epoch and counted. CPU seconds of the process (all threads) are
+recorded beside every wall-clock figure (`train_cpu_s`): on a shared machine
+they show how much of the wall time was other people's load.
 
     python benchmarks/time_to_accuracy.py                    # 3 seeds, the preset as is
     python benchmarks/time_to_accuracy.py --quick            # a one-minute smoke run
@@ -30,7 +32,7 @@ import os
 import sys
 import time
 
-from _common import RESULTS_DIR, append_jsonl, loadavg, machine_facts
+from _common import RESULTS_DIR, Clock, append_jsonl, loadavg, machine_facts
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -52,14 +54,14 @@ def epoch_reporter(recipe, x_test, y_test, x_val, y_val, rows, verbose):
 
     class EpochReport(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.train_s = 0.0
+            self.clock = Clock()
 
         def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
+            self.clock.start()
 
         def on_epoch_end(self, epoch, logs=None):
-            self.train_s += time.perf_counter() - self.start
-            row = {"epoch": epoch + 1, "train_s": round(self.train_s, 2),
+            self.clock.stop()
+            row = {"epoch": epoch + 1, "train_s": round(self.clock.wall, 2), "train_cpu_s": round(self.clock.cpu, 2),
                    "train_loss": float(logs.get("loss", float("nan"))),
                    "train_acc": float(logs.get("accuracy", float("nan")))}
             if x_val is not None:
@@ -70,7 +72,7 @@ def epoch_reporter(recipe, x_test, y_test, x_val, y_val, rows, verbose):
             rows.append(row)
             if verbose:
                 val = f"  val {row['val_acc']:.4f}" if "val_acc" in row else ""
-                print(f"  epoch {row['epoch']:>3}  train {row['train_s']:7.1f} s  loss {row['train_loss']:.4f}"
+                print(f"  epoch {row['epoch']:>3}  train {row['train_s']:7.1f} s ({row['train_cpu_s']:.0f} CPU-s)  loss {row['train_loss']:.4f}"
                       f"  train acc {row['train_acc']:.4f}{val}  test {row['test_acc']:.4f}", flush=True)
 
     return EpochReport()
@@ -82,7 +84,8 @@ def run_seed(recipe, data, verbose=True):
     reporter = epoch_reporter(recipe, x_test, y_test, x_val, y_val, rows, verbose)
     validation = None if x_val is None else (x_val, y_val)
     result = recipe.fit(x, y, validation_data=validation, callbacks=[reporter], verbose=0)
-    out = {"epochs": rows, "train_s": rows[-1]["train_s"] if rows else 0.0}
+    out = {"epochs": rows, "train_s": rows[-1]["train_s"] if rows else 0.0,
+           "train_cpu_s": rows[-1]["train_cpu_s"] if rows else 0.0}
 
     def acc(probs):
         return float((probs.argmax(-1) == y_test).mean())
@@ -171,7 +174,8 @@ def main(argv=None):
         records.append(record)
         print(json.dumps(record), flush=True)
 
-    keys = [k for k in ("single", "single_tta", "ensemble", "ensemble_tta", "train_s") if k in records[0]]
+    keys = [k for k in ("single", "single_tta", "ensemble", "ensemble_tta", "train_s", "train_cpu_s")
+            if k in records[0]]
     summary = {"benchmark": "time_to_accuracy", "kind": "summary", "seeds": [r["seed"] for r in records],
                "recipe": {**base.to_dict(), "seed": None}, "train_images": len(x), "test_images": len(x_test),
                "load_before": load_before, "load_after": loadavg(), "machine": facts, "note": args.note,
@@ -190,10 +194,11 @@ def main(argv=None):
           f"{summary['load_before']} -> {summary['load_after']} ({facts['cores']} cores)")
     print(f"{'':<24}{'mean':>9}{'std':>8}{'min':>9}{'max':>9}")
     names = {"single": "single model", "single_tta": "single + TTA flips", "ensemble": "checkpoint ensemble",
-             "ensemble_tta": "ensemble + TTA flips", "train_s": "training time (s)"}
+             "ensemble_tta": "ensemble + TTA flips", "train_s": "training time (s)",
+             "train_cpu_s": "training CPU time (s)"}
     for key in keys:
         s = summary[key]
-        if key == "train_s":
+        if key in ("train_s", "train_cpu_s"):
             print(f"{names[key]:<24}{s['mean']:9.1f}{s['std']:8.1f}{s['min']:9.1f}{s['max']:9.1f}")
         else:
             print(f"{names[key]:<24}{100 * s['mean']:8.2f}%{100 * s['std']:7.2f}%"

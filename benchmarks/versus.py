@@ -1,0 +1,339 @@
+"""Side by side, in one run: the convnet a user writes by hand against kerasrecipes at fixed time budgets.
+
+The hand-written net is the one of Keras's "Simple MNIST convnet" example
+(keras.io/examples/vision/mnist_convnet), written here in plain Keras: two
+3x3 convolutions (32 and 64 filters, ReLU), each followed by 2x2 max-pooling,
+flatten, dropout 0.5, a dense softmax; Adam at Keras's default 1e-3, batch
+128, 15 epochs, no augmentation. (The example holds out 10 % for validation;
+here it trains on all 60,000 images, which only helps it.)
+
+kerasrecipes at each budget (1, 2, 5 and 15 minutes by default) is
+`kerasrecipes.sizing.for_data(..., minutes=M)` where that exists, else the
+preset `fashion_mnist_fast` sized to the budget from a timed probe of its
+training speed on this box: as many whole epochs as fit (the one-cycle
+schedule spans them), or, where not even one epoch fits, one epoch on as many
+training images as fit.
+
+Same data (full Fashion-MNIST: 60,000 training, 10,000 test images), same box,
+same process, one after the other. Every run is stopped at its budget by the
+same `Deadline` callback; training time is wall-clock seconds inside `fit`
+with the reporting evaluations of the test set taken out (the clock is paused
+while they run), CPU seconds of the process beside it. The test set is only
+reported on, never used to choose anything. Because Adam at a constant rate
+has no schedule to fit to a budget, one run of the hand-written net serves
+every budget: its test accuracy is taken at each budget mark as its clock
+passes it (mid-epoch), and at every epoch end.
+
+Reported: test accuracy at each budget for both (the recipe's single model,
+and what it delivers: its checkpoint ensemble with test-time flips), and the
+training time the recipe needs to reach the hand-written net's final accuracy
+against the time the hand-written net took (target: a fifth or less).
+
+    python benchmarks/versus.py --quick                # a smoke run: 1 minute idle, 3-4 under load
+    python benchmarks/versus.py --budgets 1,2          # the 1- and 2-minute budgets (~10 min)
+    python benchmarks/versus.py                        # 1, 2, 5, 15 minutes (~40 min)
+    KERAS_BACKEND=jax python benchmarks/versus.py --budgets 1,2
+
+Appends one JSON line (every curve, machine facts, load average before and
+after) to benchmarks/results/versus.jsonl. Never run in CI. Note the
+`Deadline` callback overrides a batch hook (it must stop mid-epoch), which
+turns off Keras's asynchronous dispatch of callbacks; both nets pay it alike.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from _common import RESULTS_DIR, Clock, append_jsonl, loadavg, machine_facts  # noqa: E402
+
+HYP = dict(
+    budgets_min=(1, 2, 5, 15),  # training budgets, minutes of wall-clock training time
+    hand_epochs=15,  # the Keras example's epochs
+    hand_batch=128,  # the Keras example's batch size
+    hand_dropout=0.5,  # the Keras example's dropout before the softmax
+    hand_lr=1e-3,  # Adam's default, as the example leaves it
+    probe_steps=24,  # recipe training steps timed to size the recipe to a budget (the first 4 are tracing)
+    fill=0.92,  # fraction of the budget the sized recipe plans to use: the rest is slack for timing noise
+    max_epochs=30,  # the most epochs a budget may give the recipe
+    seed=0,
+)
+QUICK = dict(budgets_min=(0.2, 0.4), hand_epochs=1, probe_steps=8, train=2000, test=500)  # code paths, not numbers
+
+
+def hand_written_net(input_shape, num_classes, dropout):
+    """The convnet of Keras's "Simple MNIST convnet" example, as a user writes it."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape)
+    x = layers.Conv2D(32, 3, activation="relu", name="conv1")(inputs)
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(2, name="pool2")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="simple_mnist_convnet")
+
+
+def deadline_callback(budget_s, marks_s, evaluate, curve, at_marks):
+    """A callback that stops `fit` once `budget_s` seconds of training have passed.
+
+    Training time is this callback's `Clock`, paused while `evaluate()` (the
+    reporting pass over the test set) runs at each epoch end and at each mark
+    of `marks_s` the clock passes. Appends `{epoch, train_s, train_cpu_s,
+    test_acc}` to `curve` at epoch ends and `{budget_s, ...}` to `at_marks`.
+    """
+    import keras
+
+    class Deadline(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.clock = Clock().start()
+            self.pending = sorted(m for m in marks_s if m <= budget_s)
+            self.stopped_at_deadline = False
+
+        def _report(self, into, **extra):
+            self.clock.stop()
+            row = {**extra, "train_s": round(self.clock.wall, 2), "train_cpu_s": round(self.clock.cpu, 2),
+                   "test_acc": float(evaluate(self.model))}
+            into.append(row)
+            self.clock.start()
+            return row
+
+        def on_train_batch_end(self, batch, logs=None):
+            wall, _ = self.clock.now()
+            while self.pending and wall >= self.pending[0]:
+                self._report(at_marks, budget_s=self.pending.pop(0))
+            if wall >= budget_s:
+                self.stopped_at_deadline = True
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            self._report(curve, epoch=epoch + 1, partial=self.stopped_at_deadline,
+                         train_loss=float((logs or {}).get("loss", float("nan"))))
+
+        def on_train_end(self, logs=None):
+            self.clock.stop()
+
+    return Deadline()
+
+
+def accuracy(probs, y):
+    return float((probs.argmax(-1) == y).mean())
+
+
+def run_hand_written(data, hyp, budgets_s, verbose=True):
+    import keras
+
+    from kerasrecipes import clear_session, optimizers
+
+    (x, y), (x_test, y_test) = data
+    x = x.astype("float32") / 255.0
+    x_test_f = x_test.astype("float32") / 255.0
+    clear_session()
+    keras.utils.set_random_seed(hyp["seed"])
+    model = hand_written_net(x.shape[1:], 10, hyp["hand_dropout"])
+    model.compile(optimizers.build("adam", hyp["hand_lr"]), "categorical_crossentropy", metrics=["accuracy"])
+    curve, at_marks = [], []
+    # No deadline of its own: it trains its 15 epochs (its final accuracy is the target), marks at the budgets.
+    deadline = deadline_callback(float("inf"), budgets_s,
+                                 lambda m: accuracy(m.predict(x_test_f, batch_size=512, verbose=0), y_test),
+                                 curve, at_marks)
+    model.fit(x, keras.utils.to_categorical(y, 10), batch_size=hyp["hand_batch"], epochs=hyp["hand_epochs"],
+              callbacks=[deadline], verbose=0)
+    if verbose:
+        for row in curve:
+            print(f"  hand-written  epoch {row['epoch']:>2}  {row['train_s']:7.1f} s ({row['train_cpu_s']:.0f} CPU-s)"
+                  f"  test {row['test_acc']:.4f}", flush=True)
+    final = curve[-1] if curve else {"train_s": 0.0, "train_cpu_s": 0.0, "test_acc": float("nan")}
+    # A budget the run outlasted without a mark (it finished its epochs first) gets the final accuracy.
+    by_budget = {r["budget_s"]: r for r in at_marks}
+    budgets = [by_budget.get(b, {**final, "budget_s": b, "finished_before": True}) for b in budgets_s]
+    return {"params": model.count_params(), "curve": curve, "budgets": budgets, "final": final,
+            "stopped_at_deadline": deadline.stopped_at_deadline}
+
+
+def probe_speed(data, hyp):
+    """Training images/s of the preset on this box and the time its first steps take (tracing)."""
+    import numpy as np
+
+    from kerasrecipes import clear_session, presets
+
+    (x, y), _ = data
+    recipe = presets.fashion_mnist_fast(epochs=1, ensemble=None, seed=hyp["seed"])
+    n = min(len(x), hyp["probe_steps"] * recipe.batch_size)
+    times = []
+
+    import keras
+
+    class Stamps(keras.callbacks.Callback):  # per-batch on purpose: the probe measures steps
+        def on_train_batch_end(self, batch, logs=None):
+            times.append(time.perf_counter())
+
+    clear_session()
+    start = time.perf_counter()
+    recipe.fit(x[:n], y[:n], callbacks=[Stamps()], verbose=0)
+    warm = 4 if len(times) > 6 else 1
+    step_s = float(np.median(np.diff(times[warm - 1:])))
+    first_s = times[warm - 1] - start  # building, tracing and the first steps
+    clear_session()
+    return {"images_per_s": recipe.batch_size / step_s, "first_s": first_s, "batch_size": recipe.batch_size,
+            "probe_s": time.perf_counter() - start}
+
+
+def size_recipe(budget_s, n_train, probe, hyp):
+    """(epochs, training images) of the preset that fit `budget_s` at the probed speed."""
+    usable = hyp["fill"] * budget_s - probe["first_s"]
+    images = max(probe["batch_size"], int(usable * probe["images_per_s"]))
+    if images >= n_train:
+        return min(hyp["max_epochs"], images // n_train), n_train
+    return 1, images - images % probe["batch_size"] or probe["batch_size"]
+
+
+def sized_by_package(minutes, data):
+    """The own-images issue's budget-sized recipe, where this checkout has `kerasrecipes.sizing.for_data`."""
+    try:
+        from kerasrecipes import sizing
+    except ImportError:
+        return None
+    for_data = getattr(sizing, "for_data", None)
+    if for_data is None:
+        return None
+    return for_data(data, minutes=minutes)
+
+
+def run_recipe(data, hyp, budget_s, probe, use_sizing=True, verbose=True):
+    import numpy as np
+
+    from kerasrecipes import clear_session, presets
+
+    (x, y), (x_test, y_test) = data
+    recipe = sized_by_package(budget_s / 60, data) if use_sizing else None
+    how = "kerasrecipes.sizing.for_data"
+    n = len(x)
+    if recipe is None:
+        epochs, n = size_recipe(budget_s, len(x), probe, hyp)
+        recipe = presets.fashion_mnist_fast(seed=hyp["seed"], epochs=epochs)
+        how = "fashion_mnist_fast sized by probe"
+    if n < len(x):  # a fixed random subset: the images one epoch can afford
+        keep = np.random.default_rng(hyp["seed"]).permutation(len(x))[:n]
+        x, y = x[keep], y[keep]
+    clear_session()
+    curve = []
+    deadline = deadline_callback(budget_s, [], lambda m: accuracy(recipe.predict(m, x_test, tta=False), y_test),
+                                 curve, [])
+    result = recipe.fit(x, y, callbacks=[deadline], verbose=0)
+    out = {"budget_s": budget_s, "how": how, "recipe": recipe.to_dict(), "train_images": len(x),
+           "curve": curve, "stopped_at_deadline": deadline.stopped_at_deadline,
+           "train_s": round(deadline.clock.wall, 2), "train_cpu_s": round(deadline.clock.cpu, 2),
+           "single": accuracy(recipe.predict(result.model, x_test, tta=False), y_test)}
+    delivered = result.model
+    if result.ensemble_callback is not None and result.ensemble_callback.members:
+        delivered = result.ensemble()
+        out["ensemble_members"] = [m.epoch + 1 for m in result.ensemble_callback.members]
+    out["delivered"] = accuracy(recipe.predict(delivered, x_test), y_test)  # ensemble + flips where the recipe has them
+    if verbose:
+        print(f"  kerasrecipes  {budget_s / 60:g} min: {recipe.epochs} epoch(s) on {len(x)} images ({how}); "
+              f"{out['train_s']:.1f} s ({out['train_cpu_s']:.0f} CPU-s), single {out['single']:.4f}, "
+              f"delivered {out['delivered']:.4f}{'  [stopped at the deadline]' if out['stopped_at_deadline'] else ''}",
+              flush=True)
+    clear_session()
+    return out
+
+
+def time_to(target, runs):
+    """The least (train_s, train_cpu_s, budget_s) at an epoch end of any run whose test accuracy reached `target`."""
+    hits = [(row["train_s"], row["train_cpu_s"], run["budget_s"]) for run in runs for row in run["curve"]
+            if row["test_acc"] >= target]
+    return min(hits) if hits else None
+
+
+def parse_budgets(text):
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected minutes such as 1,2,5,15, got {text!r}") from None
+    if not values or any(not v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive minutes such as 1,2,5,15, got {text!r}")
+    return values
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--budgets", type=parse_budgets, default=None, metavar="MINUTES",
+                        help="comma-separated training budgets in minutes (default 1,2,5,15)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 2000/500 images, budgets of 12 and 24 s, 1 hand-written epoch")
+    parser.add_argument("--no-sizing", action="store_true",
+                        help="size the preset by the probe even where kerasrecipes.sizing exists")
+    parser.add_argument("--note", default="", help="free text stored with the results (e.g. machine state)")
+    parser.add_argument("--results", default=os.path.join(RESULTS_DIR, "versus.jsonl"))
+    args = parser.parse_args(argv)
+
+    hyp = dict(HYP)
+    if args.quick:
+        hyp.update(QUICK)
+    if args.budgets:
+        hyp["budgets_min"] = args.budgets
+    budgets_s = [60.0 * m for m in hyp["budgets_min"]]
+
+    from kerasrecipes.datasets import fashion_mnist
+
+    (x, y), (x_test, y_test) = fashion_mnist()
+    if "train" in hyp:
+        x, y, x_test, y_test = x[: hyp["train"]], y[: hyp["train"]], x_test[: hyp["test"]], y_test[: hyp["test"]]
+    y, y_test = y.astype("int32"), y_test.astype("int32")
+    data = ((x, y), (x_test, y_test))
+
+    load_before = loadavg()
+    facts = machine_facts()
+    print(f"versus: {facts['cpu']}, {facts['cores']} cores, flags {facts['cpu_flags']}, {facts['backend']} backend, "
+          f"precision auto -> {facts['precision_auto'][0]}; load average {load_before}")
+    print(f"train {len(x)} / test {len(x_test)} images; budgets {list(hyp['budgets_min'])} min", flush=True)
+
+    start_all = time.perf_counter()
+    print("hand-written (Keras's Simple MNIST convnet):", flush=True)
+    hand = run_hand_written(data, hyp, budgets_s)
+    print("kerasrecipes:", flush=True)
+    probe = probe_speed(data, hyp)
+    print(f"  probe: {probe['images_per_s']:.0f} training images/s, first steps {probe['first_s']:.1f} s", flush=True)
+    runs = [run_recipe(data, hyp, b, probe, use_sizing=not args.no_sizing) for b in budgets_s]
+
+    target = hand["final"]["test_acc"]
+    reached = time_to(target, runs)
+    record = {"benchmark": "versus", "budgets_min": list(hyp["budgets_min"]), "train_images": len(x),
+              "test_images": len(x_test), "quick": args.quick, "hyp": hyp, "hand_written": hand, "probe": probe,
+              "kerasrecipes": runs, "target": target,
+              "time_to_target": None if reached is None else
+              {"train_s": reached[0], "train_cpu_s": reached[1], "budget_s": reached[2],
+               "ratio_wall": reached[0] / hand["final"]["train_s"],
+               "ratio_cpu": reached[1] / max(hand["final"]["train_cpu_s"], 1e-9)},
+              "load_before": load_before, "load_after": loadavg(), "total_s": round(time.perf_counter() - start_all, 1),
+              "machine": facts, "note": args.note, "argv": sys.argv[1:]}
+    append_jsonl(args.results, [record])
+
+    print(f"\nFashion-MNIST test accuracy at each training budget; load average {load_before} -> "
+          f"{record['load_after']} ({facts['cores']} cores, shared: see the load)")
+    print(f"{'budget':>8}{'hand-written':>14}{'kerasrecipes':>14}{'+ens/TTA':>10}{'recipe':>26}")
+    for b, h, r in zip(hyp["budgets_min"], hand["budgets"], runs):
+        rec = r["recipe"]
+        print(f"{b:>6g} m{100 * h['test_acc']:>13.2f}%{100 * r['single']:>13.2f}%{100 * r['delivered']:>9.2f}%"
+              f"{rec['epochs']:>8} ep x {r['train_images']} img")
+    hf = hand["final"]
+    print(f"hand-written final: {100 * target:.2f} % after {hf['train_s']:.1f} s ({hf['train_cpu_s']:.0f} CPU-s)")
+    if reached is None:
+        print("kerasrecipes did not reach it at any epoch end within these budgets")
+    else:
+        tt = record["time_to_target"]
+        print(f"kerasrecipes reached it after {tt['train_s']:.1f} s ({tt['train_cpu_s']:.0f} CPU-s) in the "
+              f"{tt['budget_s'] / 60:g}-minute run: {tt['ratio_wall']:.2f}x the hand-written net's wall time "
+              f"({tt['ratio_cpu']:.2f}x CPU; target <= 0.2)")
+    print(f"appended to {args.results}")
+
+
+if __name__ == "__main__":
+    main()
