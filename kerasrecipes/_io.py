@@ -3,12 +3,35 @@
 A process killed at any point leaves the old file or the new one, never a
 half-written one: each write goes to a temp file beside its target, is flushed
 to disk, then renamed onto it (`os.replace` is atomic within a directory).
+Files get the mode the user's umask gives (0644 under the usual 022), as
+`open` would create them (`tempfile.mkstemp` alone makes them 0600).
+
+For the kill tests only: with `KERASRECIPES_TEST_PAUSE=TEXT` in the
+environment, a write whose file name contains TEXT prints one line to stderr
+and sleeps between writing its temp file and renaming it, so that a test can
+SIGKILL the process at exactly that moment.
 """
 
 import json
 import math
 import os
+import sys
 import tempfile
+import time
+
+
+def _file_mode():
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _test_pause(path):
+    """The kill tests' hook (see the module docstring); nothing happens without the variable."""
+    text = os.environ.get("KERASRECIPES_TEST_PAUSE")
+    if text and text in os.path.basename(path):
+        print(f"KERASRECIPES_TEST_PAUSE: paused writing {path}", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get("KERASRECIPES_TEST_PAUSE_SECONDS", "60")))
 
 
 def atomic_write(path, write, mode="w"):
@@ -27,10 +50,12 @@ def atomic_write(path, write, mode="w"):
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="-" + os.path.basename(path))
     try:
+        os.chmod(tmp, _file_mode())
         with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if "b" not in mode else {})) as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        _test_pause(path)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -40,6 +65,7 @@ def atomic_write(path, write, mode="w"):
 
 
 def write_text(path, text):
+    """`text` written atomically as UTF-8."""
     return atomic_write(path, lambda f: f.write(text))
 
 
@@ -49,6 +75,7 @@ def write_json(path, obj, indent=1):
 
 
 def read_json(path):
+    """The JSON content of `path`."""
     with open(path, encoding="utf-8") as f:
         return json.load(f)
 
@@ -65,6 +92,7 @@ def save_keras(model, path):
             model.save_weights(tmp, overwrite=True)
         else:
             model.save(tmp, overwrite=True)
+        _test_pause(path)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

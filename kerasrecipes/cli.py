@@ -1,192 +1,304 @@
 """The `kerasrecipes` command: the main job and its friends from a shell.
 
+`train` and `demo` get one flag per field of `Recipe` (`kerasrecipes.recipe`):
+its name, type, default and help come from the field, so a new field is a new
+flag. `--recipe NAME` picks the starting values (`presets.RECIPES`) and any
+flag overrides a field. The data flags are `kerasrecipes.datasets.cli`'s,
+shared by every subcommand. With `KERASRECIPES_SMOKE=1` in the environment
+every command runs at tiny size (`_smoke`, the one place that decides it).
+
 Heavy imports (TensorFlow, Keras) happen inside the commands, so `--help` and a
 bad flag answer at once.
 """
 
 import argparse
-import json
+import dataclasses
 import os
 import sys
+import types
+import typing
 
-from kerasrecipes import _quiet, runs
+from kerasrecipes import _quiet
 from kerasrecipes._args import OneLineParser, positive_int
 
+# The demo runs the measured recipe (BENCHMARKS.md): 12 epochs on the sample, ~110 s of training on 2 cores.
+DEMO_RECIPE = "fashion_mnist_fast"
+TRAIN_RECIPE = "factory"
+RECIPE_NAMES = ("factory", "fashion_mnist_fast", "fashion_mnist_94")  # keys of presets.RECIPES (checked in tests)
+SMOKE = {"train_images": 512, "test_images": 256, "epochs": 1, "lr_find_steps": 30}
 
-def _int_tuple(text):
+
+def _smoke_on():
+    return os.environ.get("KERASRECIPES_SMOKE") == "1"
+
+
+def _smoke(data=None, overrides=None):
+    """`KERASRECIPES_SMOKE=1`: ~512 training and ~256 test images, 1 epoch. The one place that shrinks runs."""
+    if not _smoke_on():
+        return data, overrides
+    if data is not None:
+        data = dataclasses.replace(data, x_train=data.x_train[:SMOKE["train_images"]],
+                                   y_train=data.y_train[:SMOKE["train_images"]],
+                                   x_test=data.x_test[:SMOKE["test_images"]], y_test=data.y_test[:SMOKE["test_images"]])
+    if overrides is not None:
+        overrides = {**overrides, "epochs": SMOKE["epochs"]}
+    return data, overrides
+
+
+# -- flags from Recipe's fields -----------------------------------------------------------------------------
+
+def _bool(text):
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _ints(text):
     try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
+        return tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    return values
 
 
-def _optional(kind):
+def _int_or_ints(text):
+    values = _ints(text)
+    return values[0] if len(values) == 1 and "," not in text else values
+
+
+def _jit(text):
+    return "auto" if text.strip().lower() == "auto" else _bool(text)
+
+
+def _number(kind):
     def parse(text):
-        return None if text.lower() in ("none", "") else kind(text)
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
 
-    parse.__name__ = kind.__name__
     return parse
 
 
-# Flag -> (type, help). Every key of runs.DEFAULTS is a flag of `train`.
-_TRAIN_FLAGS = {
-    "dataset": (str, "sample (embedded, offline), fashion_mnist (Debian's dataset-fashion-mnist), mnist, cifar10"),
-    "recipe": (_optional(str), "a named recipe (fashion_mnist_fast, fashion_mnist_94) that sets model, "
-               "optimizer, one-cycle schedule, augmentation and ensemble; epochs, batch-size and k keep the "
-               "recipe's values unless set, and only they, flip, seed and the data flags combine with it; "
-               "none: build from the flags below"),
-    "preset": (_optional(str), "vgg11, vgg13, vgg16 or vgg19 stage layout"),
-    "filters": (_int_tuple, "filters per stage, e.g. 32,64,128"),
-    "convs_per_stage": (_int_tuple, "3x3 convolutions per stage: one number, or one per stage"),
-    "order": (str, "unit order: conv-bn-act, conv-act-bn, conv-act, conv-drop-act, conv-bn-act-drop"),
-    "activation": (str, "relu, leaky_relu, prelu, rrelu, elu, selu, gelu, swish, tanh, sigmoid, maxout"),
-    "kernel_initializer": (str, "auto, zeros, small_random, glorot, he, lecun or a Keras initializer name"),
-    "dropout": (float, "dropout rate of the conv units"),
-    "dense_units": (_int_tuple, "hidden dense layers of the head, e.g. 256,128 (empty: none)"),
-    "dense_dropout": (float, "dropout rate of the head"),
-    "head": (str, "flatten or gap"),
-    "pooling": (str, "max, avg or stride"),
-    "weight_decay": (_optional(float), "L2 coefficient on every kernel"),
-    "l1": (_optional(float), "L1 coefficient on every kernel"),
-    "max_norm": (_optional(float), "max-norm constraint on every unit's weights (3 or 4)"),
-    "optimizer": (str, "adam or sgd (Nesterov momentum)"),
-    "lr": (float, "initial learning rate"),
-    "momentum": (float, "SGD momentum"),
-    "batch_size": (positive_int, "images per step"),
-    "epochs": (positive_int, "most epochs (early stopping may end sooner)"),
-    "augment": (str, "none, light (flip + pad-and-crop), standard (+ cutout), strong (+ colour)"),
-    "flip": (lambda t: t.lower() in ("1", "true", "yes"), "horizontal flips in augmentation and TTA (false for digits)"),
-    "mixup": (_optional(float), "MixUp Beta alpha, e.g. 0.2"),
-    "ensemble": (_optional(str), "top_k, snapshot, every or none"),
-    "k": (positive_int, "ensemble members"),
-    "patience": (positive_int, "epochs without progress before the LR is halved"),
-    "val_fraction": (float, "fraction of the training set held out for validation"),
-    "train_limit": (_optional(int), "use only the first N training images"),
-    "seed": (int, "random seed"),
-}
+def _parser_for(field):
+    """The argparse `type` for a Recipe field, read from its annotation."""
+    kinds = set(typing.get_args(field.type)) if isinstance(field.type, types.UnionType) else {field.type}
+    optional = type(None) in kinds
+    kinds.discard(type(None))
+    if kinds == {bool, str}:
+        parse = _jit
+    elif kinds == {int, tuple}:
+        parse = _int_or_ints
+    elif kinds == {tuple}:
+        parse = _ints
+    elif kinds == {bool}:
+        parse = _bool
+    elif kinds == {int}:
+        parse = _number(int)
+    elif kinds == {float}:
+        parse = _number(float)
+    else:
+        parse = str
+    if not optional:
+        return parse
 
-# The demo runs the measured preset (BENCHMARKS.md): 12 epochs on the sample, 110 s of training on 2 cores.
-DEMO_DEFAULTS = {"recipe": "fashion_mnist_fast", "train_limit": None}  # epochs: the recipe's own
+    def or_none(text):
+        return None if text.strip().lower() == "none" else parse(text)
+
+    return or_none
 
 
-def _add_train_flags(parser, defaults):
-    for key, (kind, text) in _TRAIN_FLAGS.items():
-        default = defaults.get(key, runs.DEFAULTS[key])
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        parser.add_argument("--" + key.replace("_", "-"), dest=key, type=kind, default=argparse.SUPPRESS,
-                            help=f"{text} (default: {shown})")
+def _shown(value):
+    if isinstance(value, tuple):
+        return ",".join(map(str, value)) or "empty"
+    return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _config_from(args, defaults):
-    config = dict(defaults)
-    if getattr(args, "config", None):
-        config.update(runs.load_config(args.config))
-    config.update({key: getattr(args, key) for key in _TRAIN_FLAGS if hasattr(args, key)})
-    return runs.check_config(config)
+def recipe_fields():
+    """The Recipe fields that are flags (all but those taken from the data)."""
+    from kerasrecipes.recipe import Recipe
 
+    return [f for f in dataclasses.fields(Recipe) if f.metadata.get("cli", True)]
+
+
+def _add_recipe_flags(parser, default_recipe):
+    from kerasrecipes import presets
+
+    start = presets.get(default_recipe)
+    parser.add_argument("--recipe", metavar="NAME", default=argparse.SUPPRESS,
+                        help=f"the named recipe whose values the flags below start from: {', '.join(presets.RECIPES)} "
+                        f"(default: {default_recipe})")
+    group = parser.add_argument_group(f"recipe fields (defaults shown are {default_recipe}'s; any flag overrides "
+                                      "the named recipe's value)")
+    for field in recipe_fields():
+        flag = {"nargs": "?", "const": True, "metavar": "true|false"} if field.type is bool else {
+            "metavar": field.name.upper()}  # a bare --deterministic means true
+        group.add_argument("--" + field.name.replace("_", "-"), dest=field.name, type=_parser_for(field),
+                           default=argparse.SUPPRESS,
+                           help=f"{field.metadata['help']} (default: {_shown(getattr(start, field.name))})", **flag)
+
+
+def recipe_from_args(args, default_recipe):
+    """`(name, Recipe)` from `--recipe`, `--config` and the field flags (flags win); a `ValueError` when invalid."""
+    from kerasrecipes import _io, presets
+
+    overrides = {}
+    config_path = getattr(args, "config", None)
+    if config_path:
+        try:
+            config = _io.read_json(config_path)
+        except (OSError, ValueError) as e:
+            raise ValueError(f"config file {config_path!r} cannot be read as JSON: {e}") from None
+        if not isinstance(config, dict):
+            raise ValueError(f"config file {config_path!r} must hold a JSON object of Recipe fields")
+        overrides.update({k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
+    name = getattr(args, "recipe", None) or overrides.pop("recipe", None) or default_recipe
+    overrides.pop("recipe", None)
+    known = {f.name for f in recipe_fields()}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"config file {config_path!r} has unknown setting(s) {', '.join(unknown)}; "
+                         f"valid: {', '.join(sorted(known))}")
+    overrides.update({f: getattr(args, f) for f in known if hasattr(args, f)})
+    if name not in presets.RECIPES:
+        raise ValueError(f"recipe must be one of {', '.join(presets.RECIPES)}. Received recipe={name!r}")
+    return name, overrides
+
+
+# -- commands -----------------------------------------------------------------------------------------------
 
 def _verbosity():
     return 1 if sys.stdout.isatty() else 2  # a progress bar on a terminal, a line per epoch in a log
 
 
-def _train(args, defaults):
-    config = _config_from(args, defaults)
-    summary = runs.train(args.out, config, verbose=_verbosity())
+def _train(args, default_recipe):
+    from kerasrecipes import presets, runs
+    from kerasrecipes.datasets import cli as data_cli
+
+    name, overrides = recipe_from_args(args, default_recipe)
+    data, overrides = _smoke(None, overrides)
+    recipe = presets.get(name, **overrides)  # every field checked here, before the data or any file
+    data, _ = _smoke(data_cli.from_args(args))
+    if _smoke_on():
+        print(f"KERASRECIPES_SMOKE=1: tiny run ({len(data.x_train)} training and {len(data.x_test)} test images, "
+              f"{recipe.epochs} epoch)")
+    summary = runs.train(args.out, recipe, data, overwrite=args.overwrite, verbose=_verbosity(), recipe_name=name)
     print()
     print(runs.format_summary(summary))
-    print(f"\nwrote {args.out}: model.keras, history.json, summary.json, diagnosis.txt"
-          + (", ensemble.keras" if os.path.exists(os.path.join(args.out, "ensemble.keras")) else "")
-          + ", report.html")
+    print(f"\nfiles in {args.out}: {', '.join(runs.files_written(args.out))}")
     return 0
 
 
 def _report(args):
+    from kerasrecipes import report, runs
+
     if not os.path.isdir(args.run_dir):
         raise ValueError(f"{args.run_dir!r} is not a directory")
-    path = runs.write_report(args.run_dir)
+    if os.path.exists(os.path.join(args.run_dir, runs.HISTORY_FILE)):
+        path = runs.write_report(args.run_dir)
+    elif os.path.exists(os.path.join(args.run_dir, report.RUN_FILES["lr_find"])):
+        path = report.lr_find_report(args.run_dir)
+    else:
+        raise ValueError(f"{args.run_dir!r} holds neither {runs.HISTORY_FILE} (a train or demo run) nor "
+                         f"{report.RUN_FILES['lr_find']} (an lr-find run): nothing to report")
     print(f"wrote {path}")
     return 0
 
 
 def _lr_find(args):
-    import keras
+    from kerasrecipes import _io, lr_find, optimizers, presets
+    from kerasrecipes.datasets import cli as data_cli
+    from kerasrecipes.recipe import data_statistics
 
-    from kerasrecipes import lr_find, models
-
-    config = runs.check_config({"dataset": args.dataset})
-    (x, y), _ = runs.load_dataset(config["dataset"])
-    x = x[: args.images].astype("float32") / 255.0
-    y = y[: args.images]
-    model = models.vgg(x.shape[1:], int(y.max()) + 1, filters=tuple(args.filters), order=args.order)
-    model.compile(keras.optimizers.Adam() if args.optimizer == "adam" else keras.optimizers.SGD(momentum=0.9),
-                  "sparse_categorical_crossentropy")
-    result = lr_find(model, x, y, min_lr=args.min_lr, max_lr=args.max_lr, steps=args.steps,
-                     batch_size=args.batch_size)
-    os.makedirs(args.out, exist_ok=True)
+    if not 0 < args.min_lr < args.max_lr:
+        raise ValueError(f"need 0 < --min-lr < --max-lr. Received min_lr={args.min_lr!r}, max_lr={args.max_lr!r}")
+    steps = min(args.steps, SMOKE["lr_find_steps"]) if _smoke_on() else args.steps
+    data, _ = _smoke(data_cli.from_args(args))
+    x = data.x_train[: args.images].astype("float32") / 255.0
+    y = data.y_train[: args.images]
+    recipe = presets.get("factory", filters=tuple(args.filters), order=args.order, input_shape=data.input_shape,
+                         num_classes=data.num_classes, seed=args.seed)
+    model = recipe.build_model(data_statistics(x))
+    model.compile(optimizers.build(args.optimizer, 1e-3), "sparse_categorical_crossentropy")
+    result = lr_find(model, x, y, min_lr=args.min_lr, max_lr=args.max_lr, steps=steps, batch_size=args.batch_size)
+    record = {**result.to_dict(), "dataset": data.name, "images": len(x), "optimizer": args.optimizer,
+              "filters": list(args.filters), "order": args.order, "batch_size": args.batch_size,
+              "min_lr": args.min_lr, "max_lr": args.max_lr}
+    png = os.path.join(args.out, "lr_find.png")
     figure = result.plot()
-    figure.savefig(os.path.join(args.out, "lr_find.png"), dpi=100)
-    print(json.dumps({"suggestion": result.suggestion, "steps": len(result.lrs)}))
-    print(f"wrote {os.path.join(args.out, 'lr_find.png')}")
+    _io.atomic_write(png, lambda f: figure.savefig(f, format="png", dpi=100), mode="wb")
+    _io.write_json(os.path.join(args.out, "lr_find.json"), record)
+    print(result.summary())
+    print(f"wrote {png} and {os.path.join(args.out, 'lr_find.json')}; `kerasrecipes report {args.out}` makes "
+          "the HTML page")
     return 0
+
+
+# -- the parser ---------------------------------------------------------------------------------------------
+
+def _data_flags(parser):
+    from kerasrecipes.datasets import cli as data_cli
+
+    data_cli.add_arguments(parser.add_argument_group("data"))
 
 
 def build_parser():
     parser = OneLineParser(
-        prog="kerasrecipes",
+        prog="kerasrecipes", allow_abbrev=False,
         description="Training recipes for deep CNNs, from the command line.",
         epilog="Examples:\n  kerasrecipes demo\n  kerasrecipes train --dataset fashion_mnist --order conv-act-bn "
         "--epochs 20 --out runs/fm\n  kerasrecipes report runs/fm",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    parser.commands = {}  # name -> subparser, so that main() reports stray arguments under the subcommand
 
-    demo = commands.add_parser(
-        "demo",
-        help="the main job: train the fashion_mnist_fast recipe on the embedded sample, offline",
-        description="Train the measured preset presets.fashion_mnist_fast (a 290k-parameter VGG with "
-        "BatchNorm, Nesterov SGD under a one-cycle schedule, label smoothing, flips and pad-and-crop, an "
-        "ensemble of the last 3 epochs) on the embedded real Fashion-MNIST sample, then print single model "
-        "against ensemble and test-time flips on held-out data, and write the learning curves, diagnosis "
-        "and HTML report into --out. About 2 minutes on 2 CPU cores. --recipe none trains the factory's "
-        "small VGG with halving on plateau, early stopping and a top-3 ensemble instead.",
+    def command(name, **kwargs):
+        parser.commands[name] = commands.add_parser(
+            name, allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+        return parser.commands[name]
+
+    demo = command(
+        "demo", help="the main job: train the fashion_mnist_fast recipe on the embedded sample, offline",
+        description="Train the measured recipe fashion_mnist_fast (a 290k-parameter VGG with BatchNorm, Nesterov "
+        "SGD under a one-cycle schedule, label smoothing, flips and pad-and-crop, an ensemble of the last 3 "
+        "epochs) on the embedded real Fashion-MNIST sample, then print single model against ensemble and "
+        "test-time flips on held-out data, and write the learning curves, diagnosis and HTML report into --out. "
+        "About 2 minutes on 2 CPU cores. --recipe factory trains the factory's small VGG with halving on "
+        "plateau, early stopping and a top-3 ensemble instead; every flag of train works here too.",
         epilog="Examples:\n  kerasrecipes demo\n  kerasrecipes demo --dataset fashion_mnist --out runs/full"
-        "\n  kerasrecipes demo --recipe none --out runs/halving",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    demo.add_argument("--dataset", choices=("sample", "fashion_mnist"), default=argparse.SUPPRESS,
-                      help="the embedded 10k-image sample (default) or the full set from dataset-fashion-mnist")
-    demo.add_argument("--epochs", type=positive_int, default=argparse.SUPPRESS,
-                      help="epochs (default: the recipe's, 12 for fashion_mnist_fast; 10 with --recipe none)")
-    demo.add_argument("--recipe", type=_optional(str), metavar="NAME", default=argparse.SUPPRESS,
-                      help="the preset to train: fashion_mnist_fast, fashion_mnist_94 (15 epochs in bfloat16), "
-                      f"or none for the factory VGG with halving (default: {DEMO_DEFAULTS['recipe']})")
+        "\n  kerasrecipes demo --recipe factory --out runs/halving")
     demo.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
-    demo.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="random seed (default: 0)")
-    demo.set_defaults(func=lambda args: _train(args, DEMO_DEFAULTS))
 
-    train = commands.add_parser(
-        "train",
-        help="train any factory model with the recipe; saves model, history, ensemble and report",
-        description="Train a VGG from the factory with any of its options, the augmenting pipeline and the "
-        "recipe callbacks. Writes model.keras, history.json, summary.json, diagnosis.txt, ensemble.keras "
-        "and report.html into --out. Running again into the same --out after a kill resumes.",
-        epilog="Examples:\n  kerasrecipes train --dataset fashion_mnist --preset vgg11 --filters 32,64,128,128,128 "
-        "--epochs 20 --out runs/vgg11\n  kerasrecipes train --config my_run.json --out runs/mine\n\n"
-        "--config FILE.json holds any of the settings below as a JSON object; flags override it.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    train = command(
+        "train", help="train any recipe or factory model; saves model, history, ensemble and report",
+        description="Train a Recipe into the run directory --out: model.keras, history.json, summary.json, "
+        "diagnosis.txt, ensemble.keras, report.html and run.json. Every setting and the data are checked before "
+        "anything is written. Running the same command again after a kill resumes; into a complete directory "
+        "it does nothing (--overwrite retrains, replacing the old files only once the new run has finished).",
+        epilog="Examples:\n  kerasrecipes train --recipe fashion_mnist_fast --dataset fashion_mnist --out runs/fast"
+        "\n  kerasrecipes train --dataset fashion_mnist --arch vgg11 --filters 32,64,128,128,128 --epochs 20 "
+        "--out runs/vgg11\n  kerasrecipes train --config my_run.json --out runs/mine\n\n"
+        "--config FILE.json holds any of the recipe fields below (and \"recipe\") as a JSON object; flags "
+        "override it.")
     train.add_argument("--out", required=True, help="run directory")
-    train.add_argument("--config", help="JSON file of settings (flags override it)")
-    _add_train_flags(train, {})
-    train.set_defaults(func=lambda args: _train(args, {}))
+    train.add_argument("--config", help="JSON file of recipe fields (flags override it)")
+    for sub, default_recipe in ((demo, DEMO_RECIPE), (train, TRAIN_RECIPE)):
+        sub.add_argument("--overwrite", action="store_true",
+                         help="retrain into a directory that holds a complete run")
+        _data_flags(sub)
+        _add_recipe_flags(sub, default_recipe)
+        sub.set_defaults(func=lambda args, r=default_recipe: _train(args, r))
 
-    report = commands.add_parser(
-        "report", help="write report.html for a run directory",
-        description="Write one self-contained HTML page (learning curves, diagnosis, LR finder and layer "
-        "statistics where present) for a run directory written by train or demo.",
-        epilog="Example:\n  kerasrecipes report runs/demo", formatter_class=argparse.RawDescriptionHelpFormatter)
-    report.add_argument("run_dir", help="a directory written by `kerasrecipes train` or `demo`")
+    report = command(
+        "report", help="write report.html for a run or lr-find directory",
+        description="Write one self-contained HTML page for a directory written by train or demo (test accuracy, "
+        "recipe settings, learning curves, diagnosis, confusion matrix) or by lr-find (the range test).",
+        epilog="Example:\n  kerasrecipes report runs/demo")
+    report.add_argument("run_dir", help="a directory written by `kerasrecipes train`, `demo` or `lr-find`")
     report.set_defaults(func=_report)
 
     from kerasrecipes.tuning import cli as search_cli
@@ -195,22 +307,25 @@ def build_parser():
     search.epilog = ("Examples:\n  kerasrecipes search --dataset sample --trials 30 --epochs 3 --refine 2 --dir runs/fm\n"
                      "  kerasrecipes search --dataset fashion_mnist --model mlp --trials 60 --epochs 2 --dir runs/mlp")
     search.set_defaults(func=search_cli.run_search)
+    search.allow_abbrev = False  # no prefix matching anywhere
+    parser.commands["search"] = search
 
-    finder = commands.add_parser(
-        "lr-find", help="the LR range test on a small VGG: plot and suggested learning rate",
-        description="Raise the learning rate exponentially batch by batch (Smith 2017) on a small VGG and "
-        "the chosen data, stop when the loss diverges, and write the loss-against-LR plot and the suggestion.",
-        epilog="Example:\n  kerasrecipes lr-find --dataset sample --out runs/lr",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    finder.add_argument("--dataset", default="sample", help="sample, fashion_mnist, mnist or cifar10 (default: sample)")
+    finder = command(
+        "lr-find", help="the LR range test on a small VGG: plot, lr_find.json and the suggested learning rate",
+        description="Raise the learning rate exponentially batch by batch (Smith 2017) on the factory's small VGG "
+        "and the chosen data, stop when the loss diverges, and write the loss-against-LR plot (lr_find.png), the "
+        "numbers (lr_find.json) and print the suggestion.",
+        epilog="Example:\n  kerasrecipes lr-find --dataset sample --out runs/lr\n  kerasrecipes report runs/lr")
+    _data_flags(finder)
     finder.add_argument("--images", type=positive_int, default=4096, help="training images used (default: 4096)")
-    finder.add_argument("--filters", type=_int_tuple, default=(32, 64), help="filters per stage (default: 32,64)")
+    finder.add_argument("--filters", type=_ints, default=(32, 64), help="filters per stage (default: 32,64)")
     finder.add_argument("--order", default="conv-bn-act", help="unit order (default: conv-bn-act)")
-    finder.add_argument("--optimizer", choices=("adam", "sgd"), default="adam", help="(default: adam)")
-    finder.add_argument("--min-lr", type=float, default=1e-7, help="(default: 1e-7)")
-    finder.add_argument("--max-lr", type=float, default=10.0, help="(default: 10)")
+    finder.add_argument("--optimizer", default="adam", help="sgd, nesterov, adam, adamw or rmsprop (default: adam)")
+    finder.add_argument("--min-lr", type=_number(float), default=1e-7, help="(default: 1e-7)")
+    finder.add_argument("--max-lr", type=_number(float), default=10.0, help="(default: 10)")
     finder.add_argument("--steps", type=positive_int, default=100, help="batches (default: 100)")
     finder.add_argument("--batch-size", type=positive_int, default=64, help="(default: 64)")
+    finder.add_argument("--seed", type=_number(int), default=0, help="(default: 0)")
     finder.add_argument("--out", default="runs/lr_find", help="output directory (default: runs/lr_find)")
     finder.set_defaults(func=_lr_find)
     return parser
@@ -219,18 +334,22 @@ def build_parser():
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # argparse would blame "kerasrecipes"; the subcommand's parser names itself
+        parser.commands.get(getattr(args, "command", None), parser).error(
+            f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
         return args.func(args)
     except ValueError as e:
-        print(f"kerasrecipes {args.command}: error: {e}", file=sys.stderr)
+        message = " ".join(str(e).split())  # one line, whatever the exception held
+        print(f"kerasrecipes {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"kerasrecipes {args.command}: interrupted; finished files are kept, run again to resume",
-              file=sys.stderr)
+        print(f"kerasrecipes {args.command}: interrupted; finished files are kept, run the same command again "
+              "to resume", file=sys.stderr)
         return 130
     except Exception:
         _quiet.dump_parked()  # an unexpected failure: show what native code said too

@@ -34,6 +34,21 @@ class LRFinderResult:
         return (f"LRFinderResult(suggestion={sugg}, steps={len(self.lrs)}, lrs={span}, "
                 f"min_loss={best}, diverged={self.diverged})")
 
+    def to_dict(self) -> dict:
+        """The result as plain JSON types (what `kerasrecipes lr-find` writes as `lr_find.json`)."""
+        return {"suggestion": self.suggestion, "diverged": bool(self.diverged), "steps": len(self.lrs),
+                "lrs": self.lrs.tolist(), "losses": self.losses.tolist(), "raw_losses": self.raw_losses.tolist()}
+
+    def summary(self) -> str:
+        """One readable line: the suggestion and what the test covered."""
+        if not len(self.lrs):
+            return "LR range test: no batch recorded"
+        sugg = "no suggestion (too few points before the loss minimum)" if self.suggestion is None else (
+            f"suggested learning rate {self.suggestion:.3g} (steepest descent of the smoothed loss)")
+        end = "stopped when the loss diverged" if self.diverged else "no divergence"
+        return (f"{sugg}; {len(self.lrs)} steps from {self.lrs[0]:.3g} to {self.lrs[-1]:.3g}, lowest smoothed "
+                f"loss {self.losses.min():.4g}; {end}")
+
     def plot(self, **kwargs):
         """The smoothed loss against the LR (log x axis), the suggestion marked.
 
@@ -116,7 +131,9 @@ def lr_find(model, x, y=None, min_lr=1e-7, max_lr=10.0, steps=100, batch_size=32
     `divergence` times its best, then puts back the model's weights and the
     optimizer's state (iterations, LR, moments) exactly as they were, so the
     test leaves no trace. Keras has no range test; this runs on `model.fit`
-    (so any backend, any compiled loss) with one batch-level callback.
+    (so any backend, any compiled loss) with one batch-level callback, and
+    frees what that `fit` traced (`kerasrecipes.memory.released`) without
+    touching the caller's Keras state.
 
     Args:
         model: A compiled, built Keras model whose optimizer has a float
@@ -190,8 +207,11 @@ def lr_find(model, x, y=None, min_lr=1e-7, max_lr=10.0, steps=100, batch_size=32
 
     lrs = min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
     probe = _RangeTest(lrs, smoothing, divergence)
+    from kerasrecipes.memory import released
+
     try:
-        model.fit(x, epochs=epochs, callbacks=[probe], verbose=verbose, **fit_kwargs)
+        with released():
+            model.fit(x, epochs=epochs, callbacks=[probe], verbose=verbose, **fit_kwargs)
     finally:
         model.set_weights(saved_weights)
         for variable, value in zip(optimizer.variables, saved_optimizer):

@@ -1,7 +1,10 @@
-"""One self-contained HTML page for a training run: curves, diagnosis, LR finder, layer statistics.
+"""One self-contained HTML page for a training run: results, settings, curves, diagnosis, LR finder.
 
 The page a user opens after a long run: every figure is embedded as a PNG data
-URI, so the single file can be mailed, archived or opened offline.
+URI, so the single file can be mailed, archived or opened offline. Numbers are
+written with 4 significant digits (accuracies as percentages with 2 decimals),
+epochs are 1-based integers as Keras prints them, and each figure says which
+model it comes from.
 """
 
 import base64
@@ -54,27 +57,67 @@ def _from_run_dir(run):
     return found
 
 
+def _number(value):
+    """One format for every number on the page: 4 significant digits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return html.escape(str(value))
+    return str(value) if isinstance(value, int) else f"{value:.4g}"
+
+
 def _metrics_table(history):
     rows = []
     for key, values in history.items():
+        if key == "lr" and "learning_rate" in history:
+            continue  # one learning-rate row: Keras's own `learning_rate`
         finite = [v for v in values if v == v]
         if not finite:
             continue
-        best = max(finite) if ("acc" in key or "auc" in key) else min(finite)
-        rows.append(f"<tr><td>{html.escape(key)}</td><td>{values[-1]:.4g}</td><td>{best:.4g}</td></tr>")
+        if "learning_rate" in key or key == "lr":
+            best_text = "-"
+        else:
+            maximize = "acc" in key or "auc" in key
+            best = max(finite) if maximize else min(finite)
+            best_epoch = values.index(best) + 1
+            best_text = f"{_number(best)} (epoch {best_epoch})"
+        rows.append(f"<tr><td>{html.escape(key)}</td><td>{_number(values[-1])}</td><td>{best_text}</td></tr>")
     return ("<table><thead><tr><th>metric</th><th>last epoch</th><th>best</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
+def _results_table(results):
+    rows = "".join(f"<tr><td>{html.escape(name)}</td><td>{accuracy:.2%}</td></tr>"
+                   for name, accuracy in results.items())
+    return f"<table><thead><tr><th>model</th><th>test accuracy</th></tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _key_value_table(values):
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{_number(v) if not isinstance(v, (list, tuple)) else html.escape(', '.join(map(str, v)))}</td></tr>"
+                   for k, v in values.items())
+    return f"<table><tbody>{rows}</tbody></table>"
+
+
+def _integer_epochs(fig):
+    """Epoch axes get integer ticks (no 0.5 epochs on a 3-epoch run)."""
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in fig.axes:
+        if ax.get_xlabel() == "epoch":
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
+
+
 def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, lr_find=None,
-           sanity=None, model=None, x=None, y=None, class_names=None, diagnose_kwargs=None):
+           sanity=None, model=None, x=None, y=None, class_names=None, diagnose_kwargs=None,
+           results=None, settings=None, facts=None, model_name=None):
     """Write one self-contained HTML page about a training run.
 
-    Sections, each where its data exists: the learning curves (with the LR and
-    the per-batch loss when recorded), the diagnosis (`kerasrecipes.diagnose`),
-    the final and best metrics, the LR range test, the layer statistics, a
-    `sanity_check` report, and, given a model and data, the confusion matrix
-    and the top losses. All images are embedded.
+    Sections, each where its data exists: the test-accuracy table (`results`),
+    the run's facts and the recipe's settings, the learning curves (with the
+    learning rate and the per-batch loss when recorded), the diagnosis
+    (`kerasrecipes.diagnose`), the final and best metrics, the LR range test,
+    the layer statistics, a `sanity_check` report, and, given a model and
+    data, the confusion matrix and the top losses (titled with `model_name`).
+    All images are embedded.
 
     Args:
         run: A run directory (holding `history.json` or `history.csv`, and
@@ -91,6 +134,11 @@ def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, l
             and the top losses.
         class_names: Class names for those figures.
         diagnose_kwargs: Thresholds passed to `diagnose`.
+        results: `{model name: test accuracy}` (single, TTA, ensemble), as
+            `runs.train` writes into `summary.json`.
+        settings: The recipe's settings (`Recipe.to_dict()`).
+        facts: Other `{name: value}` facts of the run (data, device, seconds).
+        model_name: Which model the confusion matrix and top losses come from.
 
     Returns:
         The path written (atomically: a temp file, then renamed).
@@ -100,6 +148,8 @@ def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, l
     >>> report(history, "run/report.html", model=model, x=x_test, y=y_test)
     """
     history = _diagnose.load_history(run)
+    if "lr" in history and "learning_rate" in history:
+        history = {k: v for k, v in history.items() if k != "lr"}  # one learning-rate row and panel
     found = _from_run_dir(run)
     batch_losses = batch_losses if batch_losses is not None else found.get("batch_losses")
     layer_stats = layer_stats if layer_stats is not None else found.get("layer_stats")
@@ -117,8 +167,13 @@ def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, l
     sections = [f"<h1>{html.escape(title)}</h1>",
                 f'<p class="muted">{len(next(iter(history.values())))} epochs; written '
                 f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"]
+    if results:
+        sections += ["<h2>Test accuracy</h2>", _results_table(results)]
+    if facts:
+        sections += ["<h2>Run</h2>", _key_value_table(facts)]
     sections += ["<h2>Learning curves</h2>",
-                 _img(plots.history(history, batch_losses=batch_losses), "learning curves")]
+                 _img(_integer_epochs(plots.history(history, batch_losses=batch_losses)),
+                      "learning curves and learning rate")]
     sections += ["<h2>Diagnosis</h2>", diagnosis._repr_html_()]
     sections += ["<h2>Metrics</h2>", _metrics_table(history)]
     if lr_find is not None:
@@ -127,7 +182,12 @@ def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, l
         sections += ["<h2>Layer statistics</h2>", _img(plots.layer_stats(layer_stats), "layer statistics")]
     if sanity is not None:
         sections += ["<h2>Sanity checks</h2>", sanity._repr_html_()]
+    if settings:
+        sections += ["<h2>Recipe settings</h2>", _key_value_table(settings)]
     if model is not None:
+        if model_name:
+            sections += [f'<p class="muted">The confusion matrix and the top losses come from {html.escape(model_name)} '
+                         f"on {len(y)} held-out test images.</p>"]
         sections += ["<h2>Confusion matrix</h2>",
                      _img(plots.confusion_matrix(model, x, y, class_names), "confusion matrix"),
                      "<h2>Top losses</h2>",
@@ -136,3 +196,28 @@ def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, l
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
             + "\n".join(sections) + "</body></html>")
     return _io.write_text(os.fspath(path), page)
+
+
+def lr_find_report(run, path=None):
+    """Write `report.html` for a directory written by `kerasrecipes lr-find` (its `lr_find.json`).
+
+    Returns:
+        The path written.
+    """
+    run = os.fspath(run)
+    source = os.path.join(run, RUN_FILES["lr_find"])
+    if not os.path.isfile(source):
+        raise ValueError(f"{run!r} holds no {RUN_FILES['lr_find']}: run `kerasrecipes lr-find --out {run}` first")
+    found = _read_json(source)
+    title = f"LR range test: {os.path.basename(os.path.abspath(run))}"
+    suggestion = found.get("suggestion")
+    facts = {k: v for k, v in found.items() if k not in ("lrs", "losses", "raw_losses")}
+    sections = [f"<h1>{html.escape(title)}</h1>",
+                "<p>Suggested learning rate: "
+                + ("none (too few points)" if suggestion is None else f"<b>{suggestion:.3g}</b>")
+                + ", the steepest descent of the smoothed loss against log10(LR) (Smith 2017).</p>",
+                _key_value_table(facts), _img(plots.lr_finder(found), "LR range test")]
+    page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+            + "\n".join(sections) + "</body></html>")
+    return _io.write_text(path or os.path.join(run, "report.html"), page)

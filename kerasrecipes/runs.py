@@ -1,299 +1,607 @@
-"""A whole training run written into one directory: the main job behind `kerasrecipes train` and `demo`.
+"""A whole training run written into one directory: the lifecycle behind `kerasrecipes train` and `demo`.
 
-The run is the recipe end to end: a VGG from the factory, an augmenting tf.data
-pipeline, Adam or SGD with momentum, halving on plateau with roll-back, early
-stopping and a checkpoint ensemble (`callbacks.recipe`), then the single model,
-the ensemble and test-time flips evaluated on held-out data, a diagnosis of the
-learning curves and an HTML report. With `recipe` set to a name of
-`presets.PRESETS` (the demo's default, `fashion_mnist_fast`), the model,
-optimizer, one-cycle schedule, augmentation and ensemble are that preset's
-instead, and everything else (files, resume, evaluation, report) is the same.
+`train(out, recipe, data)` trains a `Recipe` (`kerasrecipes.recipe`) on an
+`ImageData` (`kerasrecipes.datasets.load`) and keeps only the lifecycle here:
+check everything, record the state, fit with resume, evaluate, write the
+artefacts and the report. What a run directory promises:
 
-Every file is written atomically, and a `run.json` records the state: a run
-killed halfway leaves the earlier files intact, and the next `train` into the
-same directory says so and resumes from the last finished epoch (Keras's
-`BackupAndRestore`, plus the callbacks' own saved state).
+1. Every setting and the data are checked before anything is written: a bad
+   value is a `ValueError` and leaves a new directory absent and an existing
+   one untouched.
+2. `run.json` records the start time, the resolved recipe (every field as
+   trained, the seed and precision included), the data, the package, Keras and
+   TensorFlow versions and the status, which moves running -> complete or failed.
+3. A complete directory is left as it is ("complete, nothing to do");
+   `overwrite=True` trains into a hidden sibling and replaces the old
+   artefacts only once the new run has finished.
+4. A run killed at any moment (SIGKILL included) resumes when `train` is
+   called again with the same settings: the backup (`AtomicBackupAndRestore`)
+   is written atomically with the last good copy kept, every callback's state
+   and the random state of the weights, the shuffling and the augmentation
+   come back, and `history.json` holds every epoch once.
+5. Every file is written atomically (`kerasrecipes._io`), with the mode the
+   umask gives.
 """
 
+import dataclasses
 import json
 import os
+import platform
+import shutil
+import sys
 import time
 
+import keras
 import numpy as np
 
 from kerasrecipes import _io
+from kerasrecipes.recipe import Recipe
 
-DATASETS = ("sample", "fashion_mnist", "mnist", "cifar10")
-# Settings a run accepts, with their defaults: every factory option plus training ones.
-DEFAULTS = {
-    "dataset": "sample",
-    "recipe": None,  # a named `presets` recipe (fashion_mnist_fast); None: the factory settings below
-    "preset": None,
-    "filters": (32, 64),
-    "convs_per_stage": 2,
-    "order": "conv-bn-act",
-    "activation": "relu",
-    "kernel_initializer": "auto",
-    "dropout": 0.25,
-    "dense_units": (128,),
-    "dense_dropout": 0.5,
-    "head": "flatten",
-    "pooling": "max",
-    "weight_decay": None,
-    "l1": None,
-    "max_norm": None,
-    "optimizer": "adam",
-    "lr": 1e-3,  # Adam's default; use about 0.05 with optimizer="sgd"
-    "momentum": 0.9,  # SGD only
-    "batch_size": 128,
-    "epochs": 10,
-    "augment": "light",  # flips + pad-and-crop
-    "flip": True,  # False for digits
-    "mixup": None,
-    "ensemble": "top_k",
-    "k": 3,
-    "patience": 2,
-    "val_fraction": 0.1,
-    "train_limit": None,  # use only the first N training images (quick runs)
-    "seed": 0,
-}
-MODEL_KEYS = ("preset", "filters", "convs_per_stage", "order", "activation", "kernel_initializer", "dropout",
-              "dense_units", "dense_dropout", "head", "pooling", "weight_decay", "l1", "max_norm")
-# What a named recipe decides itself; with `recipe` set these must keep their defaults.
-RECIPE_OWNS = MODEL_KEYS + ("optimizer", "lr", "momentum", "augment", "mixup", "ensemble", "patience")
 STATE_FILE = "run.json"
+HISTORY_FILE = "history.json"
+MEMBERS_DIR = "members"
+BACKUP_DIR = "backup"
+_OVERWRITE_SUFFIX = ".overwrite"
+_OLD_SUFFIX = ".replaced"
 
 
-def load_config(path):
-    """Settings from a JSON file (any keys of `DEFAULTS`), checked like command-line flags."""
-    try:
-        with open(path) as f:
-            config = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"config file {path!r} cannot be read as JSON: {e}") from e
-    if not isinstance(config, dict):
-        raise ValueError(f"config file {path!r} must hold a JSON object of settings")
-    return check_config(config)
+# -- the atomic backup ----------------------------------------------------------------------------------------
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras's `BackupAndRestore`, written atomically, with the last good copy and the random state kept.
+
+    What it adds to Keras's: Keras rewrites `latest.weights.h5` in place, so a
+    kill during that write leaves a file that can never be read again. Here
+    each epoch's weights (model and optimizer) go to a new file through a temp
+    file and a rename, and a small JSON state written the same way names the
+    latest and the previous copy; a copy that cannot be read falls back to the
+    previous one, and with none left training starts afresh (one line each).
+    It also keeps the random state of `random_state` layers that live outside
+    the model (the tf.data augmentation layer), marks the epoch after which
+    training stops (so a kill after the last epoch redoes that epoch with every
+    callback's state, instead of skipping the callbacks' end of training), and
+    at the end of `fit` writes the final weights and `fit_done` and keeps the
+    directory (`runs.train` removes it once the run is complete).
+
+    It overrides Keras's `on_train_begin`, `_save_model` and `on_train_end`; the
+    resume epoch is handed to `fit` the way Keras's own callback does it,
+    through the private `model._initial_epoch` (a private hook, the only one).
+
+    Args:
+        backup_dir: The directory of the backup (nothing else goes there).
+        random_state: Layers outside the model whose variables (seed
+            generator states) are saved and restored with each epoch.
+        log: Where one-line notes go. Defaults to `print`.
+    """
+
+    def __init__(self, backup_dir, random_state=(), log=print):
+        super().__init__(str(backup_dir), save_freq="epoch", delete_checkpoint=False)
+        self.random_state = list(random_state)
+        self.log = log
+        self._state_path = os.path.join(self.backup_dir, "backup.json")
+        self._restored = None  # the epoch restored by `restore`, or 0 for a fresh start
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def read_state(self):
+        """The backup's JSON state, or `None` (no backup, or one that cannot be read: said in one line)."""
+        if not os.path.exists(self._state_path):
+            return None
+        try:
+            state = _io.read_json(self._state_path)
+            if not isinstance(state, dict) or not isinstance(state.get("latest"), dict):
+                raise ValueError("no 'latest' entry")
+            return state
+        except (OSError, ValueError) as e:
+            self.log(f"note: the backup state {self._state_path} cannot be read ({e}); training starts afresh")
+            return None
+
+    def fit_done(self) -> bool:
+        """Whether a `fit` with this backup already ran to its end (its final weights are saved)."""
+        state = self.read_state()
+        return bool(state and state.get("fit_done") and os.path.exists(self._path(state["fit_done"])))
+
+    def load_final(self, model):
+        """Loads the final weights written at the end of `fit` into `model`."""
+        model.load_weights(self._path(self.read_state()["fit_done"]))
+
+    def restore(self, model=None) -> int:
+        """Loads the latest readable copy into the model; returns the epochs it had finished (0: fresh start).
+
+        Called by `runs.train` before `fit` (so that it can skip the data
+        already seen) and otherwise by `on_train_begin`.
+        """
+        model = model or self.model
+        state = self.read_state()
+        self._restored, self._random = 0, None
+        if state is None:
+            return 0
+        candidates = [state.get("latest"), state.get("previous")]
+        if state["latest"].get("final") and not state.get("fit_done"):
+            # Killed after the last epoch's backup but before fit ended: redo
+            # that epoch from the previous copy, so that every callback ends
+            # training from its saved state (their own states keep two epochs).
+            self.log("note: the run was killed after its last epoch, before training ended; "
+                     "that epoch is trained again")
+            candidates = [state.get("previous")]
+        saved = [np.array(v) for v in model.get_weights()]
+        for entry in candidates:
+            if not entry:
+                continue
+            try:
+                if model.optimizer is not None and not model.optimizer.built:
+                    model.optimizer.build(model.trainable_variables)
+                model.load_weights(self._path(entry["weights"]))
+            except Exception as e:  # a damaged or missing file: h5py raises OSError, Keras ValueError
+                model.set_weights(saved)
+                self.log(f"note: backup {entry['weights']} cannot be read ({type(e).__name__}: "
+                         f"{str(e).splitlines()[0][:120]}); trying the copy before it")
+                continue
+            self._restored, self._random = int(entry["epoch"]), entry.get("random")
+            return self._restored
+        if any(candidates):
+            self.log(f"note: no readable backup in {self.backup_dir}; training starts afresh")
+        return 0
+
+    def _path(self, name):
+        return os.path.join(self.backup_dir, name)
+
+    # -- Keras's hooks ---------------------------------------------------------------------------------------
+    def on_train_begin(self, logs=None):
+        if self._restored is None:
+            self.restore()
+        if self._restored:
+            self.model._initial_epoch = self._restored  # private hook: how Keras's BackupAndRestore resumes fit
+            for variable, value in zip(self._random_variables(), self._random or []):
+                variable.assign(np.asarray(value, dtype=variable.dtype))
+        self._previous = (self.read_state() or {}).get("latest") if self._restored else None
+        self._restored = None  # the next fit reads the directory again
+
+    def _random_variables(self):
+        return [v for layer in self.random_state for v in layer.variables]
+
+    def _save_model(self):
+        epoch = self._current_epoch  # epochs finished, as Keras's callback counts them
+        name = f"backup-e{epoch:05d}.weights.h5"  # the epoch number as Keras prints it (1-based)
+        _io.save_keras(self.model, self._path(name))
+        entry = {"epoch": epoch, "weights": name, "final": bool(self.model.stop_training)
+                 or epoch >= self.params.get("epochs", float("inf")),
+                 "random": [keras.ops.convert_to_numpy(v).tolist() for v in self._random_variables()]}
+        _io.write_json(self._state_path, {"latest": entry, "previous": self._previous})
+        self._previous = entry
+        self._collect()
+
+    def on_train_end(self, logs=None):
+        state = self.read_state() or {"latest": self._previous or {}, "previous": None}
+        _io.save_keras(self.model, self._path("final.weights.h5"))
+        _io.write_json(self._state_path, {**state, "fit_done": "final.weights.h5"})
+
+    def _collect(self):
+        """Deletes every weight file the state names neither as latest nor as previous."""
+        state = self.read_state() or {}
+        keep = {e["weights"] for e in (state.get("latest"), state.get("previous")) if e}
+        for name in os.listdir(self.backup_dir):
+            if name.startswith("backup-e") and name.endswith(".weights.h5") and name not in keep:
+                os.remove(self._path(name))
 
 
-def check_config(config):
-    """Complete a partial config with `DEFAULTS`, refusing unknown keys and bad values."""
-    unknown = sorted(set(config) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; valid: {', '.join(DEFAULTS)}")
-    merged = {**DEFAULTS, **config}
-    if merged["dataset"] not in DATASETS:
-        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}. Received dataset={merged['dataset']!r}")
-    if merged["optimizer"] not in ("adam", "sgd"):
-        raise ValueError(f"optimizer must be 'adam' or 'sgd'. Received optimizer={merged['optimizer']!r}")
-    for key in ("epochs", "batch_size", "k", "patience"):
-        if not isinstance(merged[key], int) or isinstance(merged[key], bool) or merged[key] < 1:
-            raise ValueError(f"{key} must be a positive integer. Received {key}={merged[key]!r}")
-    if not isinstance(merged["lr"], (int, float)) or not merged["lr"] > 0:
-        raise ValueError(f"lr must be a positive number. Received lr={merged['lr']!r}")
-    if not 0 < merged["val_fraction"] < 1:
-        raise ValueError(f"val_fraction must be in (0, 1). Received val_fraction={merged['val_fraction']!r}")
-    if merged["ensemble"] not in ("top_k", "snapshot", "every", None):
-        raise ValueError(f"ensemble must be top_k, snapshot, every or None. Received ensemble={merged['ensemble']!r}")
-    for key in ("filters", "dense_units"):
-        if isinstance(merged[key], list):
-            merged[key] = tuple(merged[key])
-    if merged["recipe"] is not None:
-        from kerasrecipes import presets
+# -- the history, one row per epoch -------------------------------------------------------------------------
 
-        if merged["recipe"] not in presets.PRESETS:
-            raise ValueError(f"recipe must be one of {', '.join(presets.PRESETS)} or None. "
-                             f"Received recipe={merged['recipe']!r}")
-        overridden = [key for key in RECIPE_OWNS if merged[key] != DEFAULTS[key]]
-        if overridden:
-            raise ValueError(f"recipe={merged['recipe']!r} sets the model, optimizer, schedule, augmentation and "
-                             f"ensemble itself, so {', '.join(overridden)} cannot be set with it "
-                             "(use recipe=None to build from the factory settings)")
-    return merged
+class EpochLog(keras.callbacks.Callback):
+    """Writes `history.json` atomically at every epoch end, merged across resumes: every epoch once.
 
+    What it adds to Keras's `History` and `CSVLogger`: History lives in memory
+    and covers only the epochs of one `fit`, and CSVLogger appends in place
+    (a kill can leave half a row, and a resumed run repeats the epochs trained
+    after the last backup). This keeps one value per metric per epoch, a
+    1-based `epoch` column as Keras prints it, drops the epochs a resumed
+    `fit` trains again, and records each epoch's seconds in
+    `<path>.seconds.json`. List it before the backup callback.
+    """
 
-def load_dataset(name):
-    """`(x_train, y_train), (x_test, y_test)` as uint8 images for a dataset name."""
-    from kerasrecipes import datasets
+    def __init__(self, path):
+        super().__init__()
+        self.path = str(path)
+        self.seconds_path = os.path.join(os.path.dirname(self.path), BACKUP_DIR, "epoch_seconds.json")
 
-    if name == "sample":
-        return datasets.fashion_mnist_sample()
-    if name == "fashion_mnist":
-        return datasets.fashion_mnist(download=False)
-    return getattr(datasets, name)()
+    def on_train_begin(self, logs=None):
+        self.rows = _read_rows(self.path)
+        self.seconds = _io.read_json(self.seconds_path) if os.path.exists(self.seconds_path) else []
+        self._trimmed = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self._trimmed:  # a resumed fit starts at `epoch`: what was logged after it is trained again
+            self.rows, self.seconds, self._trimmed = self.rows[:epoch], self.seconds[:epoch], True
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1}
+        for key, value in (logs or {}).items():
+            row[key] = float(np.asarray(keras.ops.convert_to_numpy(value)))
+        if "learning_rate" in row:
+            row.pop("lr", None)  # one learning-rate column: Keras's own
+        self.rows = self.rows[:epoch] + [row]
+        self.seconds = self.seconds[:epoch] + [round(time.perf_counter() - self._start, 3)]
+        _io.write_json(self.seconds_path, self.seconds)
+        _io.write_json(self.path, rows_to_history(self.rows))
 
 
-def previous_state(out):
-    """The state recorded by an earlier run in `out`, or None."""
-    path = os.path.join(out, STATE_FILE)
+def _read_rows(path):
+    if not os.path.exists(path):
+        return []
+    history = _io.read_json(path)
+    n = len(history.get("epoch", []))
+    return [{key: values[i] for key, values in history.items() if i < len(values)} for i in range(n)]
+
+
+def rows_to_history(rows):
+    """Rows of `{metric: value}` to the dict of lists that `diagnose.load_history` reads (`None` for gaps)."""
+    keys = ["epoch"] + sorted({k for row in rows for k in row} - {"epoch"})
+    return {key: [row.get(key) for row in rows] for key in keys}
+
+
+# -- checks -----------------------------------------------------------------------------------------------------
+
+def check_data(data, val_fraction=0.1):
+    """A `ValueError` naming what is wrong with an `ImageData` (shapes, dtypes, labels, sizes)."""
+    from kerasrecipes.datasets import ImageData
+
+    if not isinstance(data, ImageData):
+        raise ValueError(f"data must be a kerasrecipes.datasets.ImageData. Received data={type(data).__name__}")
+    for split in ("train", "test"):
+        x, y = getattr(data, f"x_{split}"), getattr(data, f"y_{split}")
+        if not isinstance(x, np.ndarray) or x.ndim != 4 or x.shape[-1] not in (1, 3):
+            raise ValueError(f"x_{split} must be images (N, H, W, 1 or 3). "
+                             f"Received x_{split} of shape {getattr(x, 'shape', None)}")
+        if x.dtype != np.uint8 and not (x.dtype.kind == "f" and x.size and 0 <= x.min() and x.max() <= 1):
+            raise ValueError(f"x_{split} must be uint8 or float in [0, 1]. Received dtype {x.dtype}")
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(x) or y.dtype.kind not in "iu":
+            raise ValueError(f"y_{split} must be {len(x)} integer labels. Received y_{split} of shape {y.shape}, "
+                             f"dtype {y.dtype}")
+        if len(y) and (y.min() < 0 or y.max() >= len(data.class_names)):
+            raise ValueError(f"y_{split} must lie in [0, {len(data.class_names)}) (one per class name). "
+                             f"Received labels {int(y.min())}..{int(y.max())}")
+    if data.x_test.shape[1:] != data.x_train.shape[1:]:
+        raise ValueError(f"x_test images {data.x_test.shape[1:]} differ from x_train's {data.x_train.shape[1:]}")
+    if len(data.x_test) == 0:
+        raise ValueError(f"data {data.name!r} has no test images")
+    n_val = sum(int(round(np.sum(data.y_train == c) * val_fraction)) for c in np.unique(data.y_train))
+    if n_val < 1 or len(data.x_train) - n_val < 1:
+        raise ValueError(f"val_fraction={val_fraction!r} of {len(data.x_train)} training images leaves "
+                         f"{n_val} for validation and {len(data.x_train) - n_val} for training; both need one")
+
+
+def read_state(out):
+    """The `run.json` of a run directory, or `None`."""
+    path = os.path.join(os.fspath(out), STATE_FILE)
     if not os.path.exists(path):
         return None
-    with open(path) as f:
-        return json.load(f)
+    try:
+        return _io.read_json(path)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path} cannot be read as JSON ({e}); move the directory away or pass another --out") \
+            from None
 
 
-def train(out, config=None, *, verbose=1, log=print):
-    """Run the recipe end to end and write everything into the directory `out`.
+def _data_record(data, n_fit, n_val):
+    return {"name": data.name, "train_images": n_fit, "validation_images": n_val, "test_images": len(data.x_test),
+            "input_shape": list(data.input_shape), "class_names": list(data.class_names)}
+
+
+def _versions():
+    import kerasrecipes
+
+    versions = {"kerasrecipes": kerasrecipes.__version__, "keras": keras.__version__,
+                "backend": keras.backend.backend(), "numpy": np.__version__, "python": platform.python_version()}
+    try:
+        import tensorflow as tf  # the input pipeline's version, recorded
+
+        versions["tensorflow"] = tf.__version__
+    except ImportError:
+        pass
+    return versions
+
+
+def device():
+    """The device a run trains on, in words (`"CPU (2 cores)"`, `"GPU (compute capability 9.0)"`)."""
+    from kerasrecipes import precision
+
+    gpu = precision.gpu_capability()
+    return f"GPU (compute capability {gpu[0]}.{gpu[1]})" if gpu else f"CPU ({os.cpu_count()} cores)"
+
+
+def _differences(old, new):
+    return [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+
+
+def _sibling(out, suffix):
+    out = os.path.abspath(out)
+    return os.path.join(os.path.dirname(out), "." + os.path.basename(out) + suffix)
+
+
+def _finish_swap(out):
+    """Completes an `overwrite` swap a kill interrupted (old moved aside, new not yet in place, old not deleted)."""
+    new, old = _sibling(out, _OVERWRITE_SUFFIX), _sibling(out, _OLD_SUFFIX)
+    if os.path.isdir(old):
+        if not os.path.exists(out) and (read_state(new) or {}).get("status") == "complete":
+            os.replace(new, out)
+        if os.path.exists(out):
+            shutil.rmtree(old)
+
+
+def _remove_temp_files(out):
+    for root, _, names in os.walk(out):
+        for name in names:
+            if name.startswith(".tmp-"):
+                os.remove(os.path.join(root, name))
+
+
+# -- the run ------------------------------------------------------------------------------------------------------
+
+def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, recipe_name=None):
+    """Train `recipe` on `data` end to end and write everything into the directory `out`.
 
     Args:
         out: The run directory (created if needed). Running again into the same
-            directory after a kill resumes from the last finished epoch.
-        config: Settings (keys of `DEFAULTS`); missing ones take the defaults.
+            directory after a kill resumes; into a complete one does nothing.
+        recipe: A `Recipe` (`kerasrecipes.presets.get(name, **overrides)`).
+            `input_shape` and `num_classes` are taken from `data`.
+        data: A `kerasrecipes.datasets.ImageData` (`datasets.load(name)`).
+        overwrite: Retrain a complete (or other) run in `out`, replacing its
+            files only once the new run has finished. Defaults to `False`.
         verbose: Keras's fit verbosity (0, 1 or 2). Defaults to `1`.
         log: Where one-line messages go. Defaults to `print`.
+        recipe_name: The name the recipe came from, recorded in `run.json`.
 
     Returns:
         The summary dict also written to `out/summary.json`: test accuracy of
-        the single model, the ensemble and the single model with test-time
-        flips, epochs run, seconds, and the names of the diagnosis findings.
+        the single model, with test-time flips, of the ensemble (and with
+        flips), epochs run, the best epoch (1-based), seconds, the findings.
 
     Example:
-    >>> summary = train("runs/quick", {"epochs": 2, "train_limit": 2000})
+    >>> data = kerasrecipes.datasets.load("sample")
+    >>> summary = train("runs/quick", presets.get("factory", epochs=2), data)
     """
-    import keras
+    from kerasrecipes import data as kdata
+    from kerasrecipes.recipe import data_statistics
 
-    from kerasrecipes import callbacks as krc
-    from kerasrecipes import data, diagnose
+    # 1. Everything is checked before anything is written.
+    if not isinstance(recipe, Recipe):
+        raise ValueError(f"recipe must be a kerasrecipes.recipe.Recipe. Received recipe={type(recipe).__name__}")
+    check_data(data, recipe.val_fraction)
+    recipe = dataclasses.replace(recipe, input_shape=data.input_shape, num_classes=data.num_classes)
+    out = os.fspath(out)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"out must be a directory; {out!r} is a file. Received out={out!r}")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2. Received verbose={verbose!r}")
+    _finish_swap(out)
+    state = read_state(out)
+    if state is None and os.path.isdir(out) and os.listdir(out):
+        raise ValueError(f"{out!r} exists and holds no {STATE_FILE}: it is not a run directory; "
+                         "pass another --out")
+    target = out
+    if state and state.get("status") == "complete":
+        if not overwrite:
+            log(f"{out} holds a complete run (finished {state.get('finished')}): nothing to do; "
+                "--overwrite retrains it")
+            return _io.read_json(os.path.join(out, "summary.json"))
+        target = _sibling(out, _OVERWRITE_SUFFIX)
+        state = read_state(target)
+    elif state and overwrite:
+        target = _sibling(out, _OVERWRITE_SUFFIX)
+        state = read_state(target)
+    unfinished = state is not None and state.get("status") in ("running", "failed")
+    recorded_seed = (state or {}).get("recipe", {}).get("seed") if unfinished else None
+    seed = recorded_seed if recorded_seed is not None else int(np.random.default_rng().integers(2**31 - 1))
+    resolved = recipe.resolved(seed=seed)
+    (x_fit, y_fit), (x_val, y_val) = kdata.train_val_split(data.x_train, data.y_train, resolved.val_fraction,
+                                                           seed=resolved.seed)
+    data_record = _data_record(data, len(x_fit), len(x_val))
+    if unfinished:
+        changed = _differences(state.get("recipe", {}), resolved.to_dict()) + \
+            _differences(state.get("data", {}), data_record)
+        if changed:
+            raise ValueError(f"{target} holds an unfinished run with other settings ({'; '.join(changed)}); "
+                             "run the same command to resume it, or pass --overwrite or another --out")
 
-    config = check_config(config or {})
-    os.makedirs(out, exist_ok=True)
-    state = previous_state(out)
-    if state and state.get("state") == "running":
-        log(f"note: the run in {out} started {state.get('started')} did not finish; its files are kept "
-            "and training resumes from its last finished epoch")
-        if state.get("config") and state["config"] != json.loads(json.dumps(_io.to_strict_json(config))):
-            raise ValueError(f"{out} holds an unfinished run with other settings; use another --out or delete it")
-    _io.write_json(os.path.join(out, STATE_FILE),
-                {"state": "running", "started": time.strftime("%Y-%m-%d %H:%M:%S"), "config": config})
+    # The model and the input pipeline are built before any file is written, so
+    # that what only they check (unit order, activation, image size) fails here too.
+    from kerasrecipes import clear_session
 
-    keras.utils.set_random_seed(config["seed"])
-    (x_train, y_train), (x_test, y_test) = load_dataset(config["dataset"])
-    if config["train_limit"]:
-        x_train, y_train = x_train[: config["train_limit"]], y_train[: config["train_limit"]]
-    (x_fit, y_fit), (x_val, y_val) = data.train_val_split(x_train, y_train, config["val_fraction"],
-                                                          seed=config["seed"])
-    num_classes = int(y_train.max()) + 1
-    parts = _recipe_parts if config["recipe"] else _factory_parts
-    model, train_ds, validation, callbacks, epochs = parts(config, (x_fit, y_fit), (x_val, y_val), num_classes, out,
-                                                           verbose)
+    clear_session()
+    policy, reason = recipe.policy()
+    resolved.seed_everything()
+    parts = _build(resolved, (x_fit, y_fit), data_statistics(x_fit) if resolved.normalize else None)
 
-    start = time.perf_counter()
-    history = model.fit(train_ds, validation_data=validation, epochs=epochs, callbacks=callbacks,
-                        shuffle=False, verbose=verbose)  # the pipeline shuffles
-    seconds = time.perf_counter() - start
-    diagnose.save_history(history, os.path.join(out, "history.json"))
-    _io.save_keras(model, os.path.join(out, "model.keras"))
-
-    x_eval = x_test.astype("float32") / 255.0
-    results = {"single": float(np.mean(model.predict(x_eval, verbose=0).argmax(-1) == y_test))}
-    if config["flip"]:
-        tta = data.tta_predict(model, x_eval, flips=True)
-        results["single + TTA flips"] = float(np.mean(tta.argmax(-1) == y_test))
-    ensemble_callback = next((c for c in callbacks if isinstance(c, krc.CheckpointEnsemble)), None)
-    if ensemble_callback is not None and ensemble_callback.members:
-        ensemble = ensemble_callback.ensemble()
-        _io.save_keras(ensemble, os.path.join(out, "ensemble.keras"))
-        probabilities = ensemble.predict(x_eval, verbose=0)
-        results[f"{ensemble_callback.mode} ensemble of {len(ensemble_callback.members)}"] = float(
-            np.mean(probabilities.argmax(-1) == y_test))
-    diagnosis = diagnose.diagnose(history)
-    summary = {
-        "dataset": config["dataset"], "train_images": len(x_fit), "test_images": len(x_test),
-        "epochs_run": len(history.history["loss"]), "train_seconds": round(seconds, 1),
-        "test_accuracy": results, "findings": [f.name for f in diagnosis.findings],
-    }
-    _io.write_json(os.path.join(out, "summary.json"), summary)
-    _io.write_text(os.path.join(out, "diagnosis.txt"), str(diagnosis) + "\n")
-    write_report(out, model=model, x_test=x_eval, y_test=y_test, config=config)
-    _io.write_json(os.path.join(out, STATE_FILE), {"state": "complete", "started": state and state.get("started"),
-                                               "finished": time.strftime("%Y-%m-%d %H:%M:%S"), "config": config})
+    # 2. From here on, files are written.
+    os.makedirs(target, exist_ok=True)
+    if unfinished:
+        _remove_temp_files(target)  # what a kill left halfway through an atomic write
+    record = {"status": "running", "started": state["started"] if unfinished else _now(), "finished": None,
+              "recipe_name": recipe_name, "recipe": resolved.to_dict(), "precision": policy,
+              "precision_reason": reason, "device": device(), "data": data_record, "versions": _versions(),
+              "resumed": (state.get("resumed", []) + [_now()]) if unfinished else []}
+    _io.write_json(os.path.join(target, STATE_FILE), record)
+    try:
+        summary = _fit_and_write(target, resolved, data, parts, (x_val, y_val), record, verbose, log)
+    except Exception as e:
+        _io.write_json(os.path.join(target, STATE_FILE),
+                       {**record, "status": "failed", "error": f"{type(e).__name__}: {e}"[:2000]})
+        raise
+    if target != out:  # overwrite: the old artefacts go only now that the new run is complete
+        old = _sibling(out, _OLD_SUFFIX)
+        os.replace(out, old)
+        os.replace(target, out)
+        shutil.rmtree(old)
     return summary
 
 
-def _factory_parts(config, fit_data, val_data, num_classes, out, verbose):
-    """Model, training pipeline, validation data, callbacks and epochs from the factory settings."""
-    import keras
-
-    from kerasrecipes import callbacks as krc
-    from kerasrecipes import data, models, schedules
-
-    (x_fit, y_fit), (x_val, y_val) = fit_data, val_data
-    mixing = config["mixup"] is not None
-    train_ds = data.pipeline(x_fit, y_fit, config["batch_size"], augment=config["augment"], mixup=config["mixup"],
-                             seed=config["seed"], flip=config["flip"], num_classes=num_classes)
-    # MixUp trains on one-hot labels, so it validates on them too.
-    validation = (x_val.astype("float32") / 255.0, np.eye(num_classes, dtype="float32")[y_val] if mixing else y_val)
-
-    # Zero-centre, then normalize, with the training set's statistics (the seeds' first step).
-    scaled = x_fit.astype("float32") / 255.0
-    normalization = (float(scaled.mean()), float(scaled.var()))
-    model = models.vgg(x_fit.shape[1:], num_classes, input_normalization=normalization,
-                       **{key: config[key] for key in MODEL_KEYS})
-    steps = -(-len(x_fit) // config["batch_size"])
-    lr = config["lr"]
-    if config["ensemble"] == "snapshot":
-        cycles = max(1, min(config["k"], config["epochs"]))
-        lr = schedules.CyclicCosine(lr, cycle_steps=steps * max(1, config["epochs"] // cycles))
-    optimizer = (keras.optimizers.Adam(lr) if config["optimizer"] == "adam"
-                 else keras.optimizers.SGD(lr, momentum=config["momentum"], nesterov=True))
-    loss = "categorical_crossentropy" if mixing else "sparse_categorical_crossentropy"
-    model.compile(optimizer, loss, metrics=["accuracy"])
-    callbacks = krc.recipe("val_loss", ensemble=config["ensemble"], patience=config["patience"], k=config["k"],
-                           directory=os.path.join(out, "members") if config["ensemble"] else None,
-                           backup_dir=os.path.join(out, "backup"), verbose=min(verbose, 1))
-    return model, train_ds, validation, callbacks, config["epochs"]
-
-
-def _recipe_parts(config, fit_data, val_data, num_classes, out, verbose):
-    """The same five parts from a named `presets` recipe (its model, optimizer, schedule, data and ensemble)."""
-    from kerasrecipes import presets
-
-    (x_fit, y_fit), (x_val, y_val) = fit_data, val_data
-    # epochs, batch size and ensemble size are the recipe's own unless the run sets them.
-    fields = {"epochs": "epochs", "batch_size": "batch_size", "k": "ensemble_k"}
-    own = {field: config[key] for key, field in fields.items() if config[key] != DEFAULTS[key]}
-    recipe = presets.get(config["recipe"], input_shape=tuple(x_fit.shape[1:]), num_classes=num_classes,
-                         flip=config["flip"], tta_flips=config["flip"], seed=config["seed"], **own)
+def _build(recipe, fit, normalization):
+    """The compiled model, the augmentation layer and the training dataset: everything fit needs but files."""
+    x_fit, y_fit = fit
     steps = -(-len(x_fit) // recipe.batch_size)
-    model = recipe.compile(recipe.build_model(), steps)
-    callbacks = recipe.callbacks(validation=True, directory=os.path.join(out, "members"),
-                                 backup_dir=os.path.join(out, "backup"))
-    return model, recipe.train_data(x_fit, y_fit), recipe.eval_data(x_val, y_val), callbacks, recipe.epochs
+    model = recipe.compile(recipe.build_model(normalization), steps)
+    augment = recipe.augmentation()
+    return model, augment, recipe.train_data(x_fit, y_fit, augment=augment), len(x_fit)
 
 
-def write_report(out, *, model=None, x_test=None, y_test=None, config=None):
-    """Write `out/report.html`: curves, diagnosis, and the confusion matrix and top losses on held-out data.
+def _now():
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _fit_and_write(out, recipe, data, parts, val, record, verbose, log):
+    from kerasrecipes import diagnose
+    from kerasrecipes.callbacks import CheckpointEnsemble
+
+    model, augment, train_ds, n_fit = parts
+    x_val, y_val = val
+    callbacks = recipe.callbacks(validation=True, directory=os.path.join(out, MEMBERS_DIR),
+                                 backup_dir=os.path.join(out, BACKUP_DIR),
+                                 random_state=[augment] if augment is not None else [])
+    backup = callbacks[-1]
+    backup.log = log
+    epoch_log = EpochLog(os.path.join(out, HISTORY_FILE))
+    callbacks.insert(len(callbacks) - 1, epoch_log)  # before the backup: an epoch it counts is logged
+    log(f"training {record['recipe_name'] or 'a recipe'}: {model.count_params():,} parameters, "
+        f"{_settings_line(recipe)}")
+    d = record["data"]
+    log(f"data {d['name']}: {d['train_images']} training, {d['validation_images']} validation, "
+        f"{d['test_images']} test images of {'x'.join(map(str, d['input_shape']))}, {len(d['class_names'])} classes")
+    log(f"on {record['device']} in {record['precision']} ({record['precision_reason']}); seed {recipe.seed}"
+        f"{', deterministic' if recipe.deterministic else ''}; files go to {out}")
+
+    ensemble_cb = callbacks[0] if isinstance(callbacks[0], CheckpointEnsemble) else None
+    if backup.fit_done():
+        log("note: training had finished before the run was stopped; evaluating the saved model")
+        backup.load_final(model)
+        if ensemble_cb is not None:
+            ensemble_cb = CheckpointEnsemble.from_directory(os.path.join(out, MEMBERS_DIR), model=model)
+    else:
+        start = backup.restore(model)
+        if start:
+            log(f"note: the run started {record['started']} did not finish; resuming after epoch {start} "
+                f"of {recipe.epochs}")
+            for _ in range(start):  # the same shuffle order per epoch as without the kill
+                for _batch in train_ds.take(1):
+                    pass
+        model.fit(train_ds, validation_data=recipe.eval_data(x_val, y_val), epochs=recipe.epochs,
+                  callbacks=callbacks, verbose=verbose, shuffle=False)  # the pipeline shuffles
+    history = diagnose.load_history(os.path.join(out, HISTORY_FILE))
+    seconds = _io.read_json(epoch_log.seconds_path) if os.path.exists(epoch_log.seconds_path) else []
+    _io.save_keras(model, os.path.join(out, "model.keras"))
+
+    x_test = data.x_test.astype("float32") / np.float32(255.0) if data.x_test.dtype == np.uint8 else data.x_test
+    results = {"single": _accuracy(recipe.predict(model, x_test, tta=False), data.y_test)}
+    if recipe.tta_flips and recipe.flip:
+        results["single + TTA flips"] = _accuracy(recipe.predict(model, x_test, tta=True), data.y_test)
+    if ensemble_cb is not None and ensemble_cb.members:
+        ensemble = ensemble_cb.ensemble()
+        _io.save_keras(ensemble, os.path.join(out, "ensemble.keras"))
+        name = f"{ensemble_cb.mode} ensemble of {len(ensemble_cb.members)}"
+        results[name] = _accuracy(recipe.predict(ensemble, x_test, tta=False), data.y_test)
+        if recipe.tta_flips and recipe.flip:
+            results[name + " + TTA flips"] = _accuracy(recipe.predict(ensemble, x_test, tta=True), data.y_test)
+    diagnosis = diagnose.diagnose(history)
+    monitor = "val_loss" if "val_loss" in history else "loss"
+    finite = [v if v == v else np.inf for v in history[monitor]]
+    summary = {
+        "dataset": data.name, "train_images": n_fit, "validation_images": len(x_val),
+        "test_images": len(x_test), "epochs_run": len(history[monitor]),
+        "best_epoch": int(np.argmin(finite)) + 1, "best_monitor": monitor,
+        "train_seconds": round(float(sum(seconds)), 1), "test_accuracy": results,
+        "ensemble_members_epochs": [m.epoch + 1 for m in ensemble_cb.members] if ensemble_cb else [],
+        "findings": [f.name for f in diagnosis.findings],
+    }
+    _io.write_json(os.path.join(out, "summary.json"), summary)
+    _io.write_text(os.path.join(out, "diagnosis.txt"), str(diagnosis) + "\n")
+    write_report(out, model=model, x_test=x_test, y_test=data.y_test, state=record, summary=summary)
+    _io.write_json(os.path.join(out, STATE_FILE), {**record, "status": "complete", "finished": _now()})
+    shutil.rmtree(os.path.join(out, BACKUP_DIR), ignore_errors=True)  # the run is complete: nothing to resume
+    return summary
+
+
+def _accuracy(probabilities, y):
+    return float(np.mean(np.asarray(probabilities).argmax(-1) == np.asarray(y)))
+
+
+def _settings_line(recipe):
+    filters, convs = recipe.stage_plan()
+    parts = [f"{recipe.arch or 'VGG'} {'-'.join(map(str, filters))} x{convs}", recipe.order, recipe.activation,
+             f"{recipe.optimizer} lr {recipe.learning_rate:.3g}", f"{recipe.schedule} schedule",
+             f"{recipe.epochs} epoch{'s' if recipe.epochs != 1 else ''} of batch {recipe.batch_size}", f"augment {recipe.augment}"]
+    if recipe.ensemble:
+        parts.append(f"{recipe.ensemble} ensemble of {recipe.ensemble_k}")
+    return ", ".join(parts)
+
+
+def files_written(out):
+    """The files of a run directory, as a user lists them (`members/` summarized)."""
+    names = []
+    for name in sorted(os.listdir(out)):
+        path = os.path.join(out, name)
+        if os.path.isdir(path):
+            inner = sorted(os.listdir(path))
+            names.append(f"{name}/ ({len(inner)} files)")
+        elif not name.startswith("."):
+            names.append(name)
+    return names
+
+
+def write_report(out, *, model=None, x_test=None, y_test=None, state=None, summary=None):
+    """Write `out/report.html` for a run directory: results, settings, curves, diagnosis, confusion matrix.
 
     Without a model and data it loads `out/model.keras` and the test set named
     in `out/run.json`, so `kerasrecipes report DIR` gives the same page.
     """
-    import keras
+    from kerasrecipes import report
 
-    from kerasrecipes import datasets
-    from kerasrecipes.report import report
-
-    if not os.path.exists(os.path.join(out, "history.json")):
-        raise ValueError(f"{out!r} is not a finished run directory: it has no history.json")
-    if config is None:
-        config = check_config((previous_state(out) or {}).get("config") or {})
+    if not os.path.exists(os.path.join(out, HISTORY_FILE)):
+        raise ValueError(f"{out!r} is not a run directory: it has no {HISTORY_FILE}")
+    state = state or read_state(out) or {}
+    if summary is None and os.path.exists(os.path.join(out, "summary.json")):
+        summary = _io.read_json(os.path.join(out, "summary.json"))
+    class_names = (state.get("data") or {}).get("class_names")
     if model is None and os.path.exists(os.path.join(out, "model.keras")):
-        model = keras.saving.load_model(os.path.join(out, "model.keras"))
-        _, (x_test, y_test) = load_dataset(config["dataset"])
-        x_test = x_test.astype("float32") / 255.0
-    names = {"sample": datasets.FASHION_MNIST_CLASSES, "fashion_mnist": datasets.FASHION_MNIST_CLASSES,
-             "mnist": datasets.MNIST_CLASSES, "cifar10": datasets.CIFAR10_CLASSES}[config["dataset"]]
-    if model is None:
-        return report(out)
-    return report(out, model=model, x=x_test, y=y_test, class_names=list(names))
+        from kerasrecipes import datasets
+        from kerasrecipes.datasets.load import NAMES
+
+        name = (state.get("data") or {}).get("name")
+        if name in NAMES:  # a named dataset can be loaded again; images from a folder may have moved
+            model = keras.saving.load_model(os.path.join(out, "model.keras"))
+            loaded = datasets.load(name)
+            x_test, y_test = loaded.x_test.astype("float32") / np.float32(255.0), loaded.y_test
+    kwargs = {}
+    if model is not None:
+        kwargs = {"model": model, "x": x_test, "y": y_test, "class_names": class_names,
+                  "model_name": "model.keras: the single model as training ended"}
+    return report.report(out, results=(summary or {}).get("test_accuracy"), settings=state.get("recipe"),
+                         facts=_facts(state, summary), **kwargs)
+
+
+def _facts(state, summary):
+    facts = {}
+    if state:
+        facts.update({"recipe": state.get("recipe_name"), "data": (state.get("data") or {}).get("name"),
+                      "device": state.get("device"), "precision": state.get("precision"),
+                      "started": state.get("started"), "finished": state.get("finished")})
+    if summary:
+        facts.update({"epochs run": summary.get("epochs_run"), "best epoch": summary.get("best_epoch"),
+                      "training seconds": summary.get("train_seconds"),
+                      "ensemble members (epochs)": ", ".join(map(str, summary.get("ensemble_members_epochs") or []))
+                      or None})
+    return {k: v for k, v in facts.items() if v not in (None, "")}
 
 
 def format_summary(summary):
     """The results table a person reads at the end of a run."""
-    lines = [f"{'model':<32}{'test accuracy':>14}"]
+    lines = [f"{'model':<36}{'test accuracy':>14}"]
     for name, accuracy in summary["test_accuracy"].items():
-        lines.append(f"{name:<32}{accuracy:>14.4f}")
-    lines.append(f"({summary['test_images']} held-out images; {summary['epochs_run']} epochs, "
-                 f"{summary['train_seconds']:.0f} s of training on {summary['train_images']} images)")
-    if summary["findings"]:
-        lines.append("diagnosis: " + ", ".join(summary["findings"]))
+        lines.append(f"{name:<36}{accuracy:>13.2%}")
+    n = summary["epochs_run"]
+    lines.append(f"({summary['test_images']} held-out test images; {n} epoch{'s' if n != 1 else ''}, best "
+                 f"{summary['best_monitor']} at epoch {summary['best_epoch']}; {summary['train_seconds']} s of "
+                 "training)")
+    if summary.get("findings"):
+        lines.append("diagnosis: " + ", ".join(summary["findings"]) + " (see diagnosis.txt)")
     return "\n".join(lines)

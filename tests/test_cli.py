@@ -1,5 +1,6 @@
 """The command as a user runs it: a subprocess, its exit status, its output and its files."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -10,36 +11,40 @@ import pytest
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
 
 
-def run(*args, timeout=600):
+def run(*args, timeout=600, env=None):
     return subprocess.run([sys.executable, "-m", "kerasrecipes", *args], capture_output=True, text=True,
-                          env=ENV, timeout=timeout)
+                          env={**ENV, **(env or {})}, timeout=timeout)
 
 
 BAD_FLAGS = [
-    (["train", "--out", "x", "--epochs", "0"], "--epochs: expected a positive integer, got '0'"),
-    (["train", "--out", "x", "--bogus", "1"], "unrecognized arguments: --bogus"),
-    (["demo", "--dataset", "imagenet"], "invalid choice: 'imagenet'"),
-    (["train", "--out", "x", "--dataset", "imagenet"], "dataset must be one of"),
+    (["train", "--out", "x", "--epochs", "0"], "Received epochs=0"),
+    (["train", "--out", "x", "--bogus", "1"], "kerasrecipes train: error: unrecognized arguments: --bogus"),
+    (["train", "--out", "x", "--epoch", "2"], "unrecognized arguments: --epoch 2"),  # no prefix matching
+    (["demo", "--epcohs", "2"], "kerasrecipes demo: error: unrecognized arguments: --epcohs 2"),
+    (["train", "--out", "x", "--dataset", "imagenet"], "invalid choice: 'imagenet'"),
     (["train", "--out", "x", "--order", "conv-foo-act", "--epochs", "1"], "order has an unknown token 'foo'"),
+    (["train", "--out", "x", "--order", "conv-relu-bn"], "Received order='conv-relu-bn'"),
     (["train", "--out", "x", "--config", "missing.json"], "cannot be read as JSON"),
     (["report", "missing-dir"], "is not a directory"),
-    (["train", "--out", "x", "--recipe", "fast"], "recipe must be one of fashion_mnist_fast, fashion_mnist_94 or None"),
-    (["train", "--out", "x", "--recipe", "fashion_mnist_fast", "--filters", "8,16", "--lr", "0.1"],
-     "so filters, lr cannot be set with it"),
-    (["demo", "--recipe", "fast", "--out", "x"], "Received recipe='fast'"),
+    (["report", "."], "holds neither history.json"),
+    (["train", "--out", "x", "--recipe", "fast"], "recipe must be one of factory, fashion_mnist_fast, "
+     "fashion_mnist_94. Received recipe='fast'"),
+    (["train", "--out", "x", "--arch", "vgg99"], "arch must be one of vgg11"),
+    (["train", "--out", "x", "--flip", "maybe"], "--flip: expected true or false, got 'maybe'"),
+    (["train", "--out", "x", "--precision", "half"], "Received precision='half'"),
+    (["lr-find", "--min-lr", "1", "--max-lr", "0.1", "--out", "x"], "need 0 < --min-lr < --max-lr"),
     (["nonsense"], "invalid choice: 'nonsense'"),
     (["search", "--trials", "0"], "--trials: expected a positive integer, got '0'"),
-    (["search", "--dataset", "sample", "--train-size", "7000", "--val-size", "2000", "--dir", "x"],
-     "--train-size + --val-size must be at most"),
 ]
 
 
 def _fill(args, tmp_path):
-    return [str(tmp_path / a) if a in ("x", "missing.json", "missing-dir") else a for a in args]
+    return [str(tmp_path / a) if a in ("x", "missing.json", "missing-dir") else
+            (str(tmp_path) if a == "." else a) for a in args]
 
 
 @pytest.mark.parametrize("args, needle", BAD_FLAGS)
-def test_bad_flags_exit_2_with_one_line(args, needle, tmp_path, capsys):
+def test_bad_flags_exit_2_with_one_line_and_write_nothing(args, needle, tmp_path, capsys):
     from kerasrecipes.cli import main
 
     try:
@@ -49,15 +54,39 @@ def test_bad_flags_exit_2_with_one_line(args, needle, tmp_path, capsys):
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert status == 2 and len(lines) == 1 and needle in lines[0], err
+    assert lines[0].startswith(f"kerasrecipes {args[0]}: error:") or args[0] == "nonsense", lines[0]
+    assert not (tmp_path / "x").exists()  # a new directory stays absent
 
 
-@pytest.mark.parametrize("args, needle", [BAD_FLAGS[0], BAD_FLAGS[4]])
-def test_bad_flags_as_a_user_sees_them(args, needle, tmp_path):
+def test_flags_are_the_recipe_fields():
+    from kerasrecipes import cli, presets
+    from kerasrecipes.recipe import Recipe
+
+    assert set(cli.RECIPE_NAMES) == set(presets.RECIPES)
+    parser = cli.build_parser()
+    args = parser.parse_args(["train", "--out", "o", "--recipe", "fashion_mnist_fast", "--filters", "8,16",
+                              "--convs-per-stage", "1", "--dense-units", "", "--weight-decay", "none",
+                              "--deterministic", "--flip", "false", "--jit-compile", "false", "--epochs", "3"])
+    name, overrides = cli.recipe_from_args(args, cli.TRAIN_RECIPE)
+    recipe = presets.get(name, **overrides)
+    assert name == "fashion_mnist_fast"
+    assert (recipe.filters, recipe.convs_per_stage, recipe.dense_units, recipe.weight_decay) == ((8, 16), 1, (), None)
+    assert (recipe.deterministic, recipe.flip, recipe.jit_compile, recipe.epochs) == (True, False, False, 3)
+    assert recipe.schedule == "onecycle"  # the rest is the named recipe's
+    help_text = parser.commands["train"].format_help()
+    for field in dataclasses.fields(Recipe):
+        flag = "--" + field.name.replace("_", "-")
+        assert (flag in help_text) == field.metadata["cli"], flag
+    assert "(default: factory)" in help_text and "(default: adam)" in help_text  # train starts from the factory
+
+
+def test_bad_flag_as_a_user_sees_it(tmp_path):
     """In a real process, TensorFlow's native start-up lines must not bury the one line."""
-    result = run(*_fill(args, tmp_path))
+    result = run("train", "--out", str(tmp_path / "x"), "--order", "conv-foo-act")
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and needle in lines[0], result.stderr
+    assert len(lines) == 1 and "order has an unknown token 'foo'" in lines[0], result.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_help_lists_examples(capsys):
@@ -69,49 +98,48 @@ def test_help_lists_examples(capsys):
         assert exit_.value.code == 0 and "Example" in capsys.readouterr().out
 
 
-def test_demo_runs_offline_and_writes_its_files(tmp_path):
+def test_demo_smoke_says_what_it_trains_and_lists_what_it_wrote(tmp_path):
     out = tmp_path / "demo"
-    result = run("demo", "--epochs", "1", "--out", str(out))
+    result = run("demo", "--out", str(out), "--seed", "1", "--jit-compile", "false",
+                 env={"KERASRECIPES_SMOKE": "1"})
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "single + TTA flips" in result.stdout and "ensemble of 1" in result.stdout
+    head = result.stdout.splitlines()[:5]
+    assert any(line.startswith("training fashion_mnist_fast: 289,066 parameters") for line in head), head
+    assert any("461 training, 51 validation, 256 test images" in line for line in head), head
+    assert any("in float32" in line and f"files go to {out}" in line and "seed 1" in line for line in head), head
+    assert "single + TTA flips" in result.stdout and "every ensemble of 1" in result.stdout
+    listed = result.stdout.strip().splitlines()[-1]
     for name in ("model.keras", "history.json", "summary.json", "diagnosis.txt", "ensemble.keras",
                  "report.html", "run.json"):
-        assert (out / name).exists(), name
+        assert (out / name).exists() and name in listed, name
+    assert not (out / "backup").exists()  # complete: nothing left to resume
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["epochs_run"] == 1 and summary["test_images"] == 2000
-    assert summary["test_accuracy"]["single"] > 0.3  # chance is 0.1
-    assert json.loads((out / "run.json").read_text())["state"] == "complete"
-
-
-def test_train_with_the_named_recipe_builds_and_trains_the_preset(tmp_path):
-    from kerasrecipes import runs
-
-    out = tmp_path / "recipe"
-    summary = runs.train(str(out), {"recipe": "fashion_mnist_fast", "epochs": 2, "k": 2, "train_limit": 640},
-                         verbose=0, log=lambda line: None)
-    assert summary["epochs_run"] == 2 and summary["train_images"] == 576
-    assert set(summary["test_accuracy"]) == {"single", "single + TTA flips", "every ensemble of 2"}
-    import keras
-
-    model = keras.saving.load_model(out / "model.keras")
-    assert model.count_params() == 289_066  # the preset's VGG, not the factory defaults
-    assert len(json.loads((out / "history.json").read_text())["val_loss"]) == 2
-    assert json.loads((out / "run.json").read_text())["config"]["recipe"] == "fashion_mnist_fast"
-
-
-def test_train_from_config_then_report(tmp_path):
-    config = tmp_path / "run.json"
-    config.write_text(json.dumps({"filters": [8, 16], "dense_units": [16], "epochs": 2, "train_limit": 1000,
-                                  "ensemble": "every", "k": 2, "order": "conv-act-bn", "activation": "elu"}))
-    out = tmp_path / "run"
-    result = run("train", "--config", str(config), "--augment", "none", "--out", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads((out / "summary.json").read_text())
-    assert abs(summary["train_images"] - 900) <= 5 and summary["epochs_run"] == 2
-    history = json.loads((out / "history.json").read_text())
-    assert len(history["lr"]) == 2 and len(history["val_loss"]) == 2
-    os.remove(out / "report.html")
-    result = run("report", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert summary["epochs_run"] == 1 and summary["test_images"] == 256 and summary["best_epoch"] == 1
+    state = json.loads((out / "run.json").read_text())
+    assert state["status"] == "complete" and state["recipe"]["seed"] == 1 and state["recipe_name"] == "fashion_mnist_fast"
+    assert state["data"]["class_names"][0] == "T-shirt/top"
     html = (out / "report.html").read_text()
-    assert "<img" in html and "data:image/png;base64" in html
+    for section in ("Test accuracy", "every ensemble of 1", "Recipe settings", "base_lr", "Confusion matrix",
+                    "model.keras: the single model"):
+        assert section in html, section
+
+
+def test_lr_find_writes_json_and_report_renders_it(tmp_path, capsys, monkeypatch):
+    from kerasrecipes.cli import main
+
+    monkeypatch.setenv("KERASRECIPES_SMOKE", "1")
+    out = tmp_path / "lr"
+    assert main(["lr-find", "--out", str(out), "--filters", "4,8"]) == 0
+    printed = capsys.readouterr().out
+    assert "suggested learning rate" in printed or "no suggestion" in printed
+    assert "{" not in printed  # a sentence, not raw JSON
+    found = json.loads((out / "lr_find.json").read_text())
+    assert found["steps"] == len(found["lrs"]) <= 30 and found["dataset"] == "sample"
+    assert (out / "lr_find.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert "LR range test" in page and "data:image/png;base64" in page
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("lr_find.json", "lr_find.png", "report.html"):
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name

@@ -5,15 +5,17 @@ import keras
 import numpy as np
 import pytest
 
+import kerasrecipes.recipe
 from kerasrecipes import presets, schedules
 from kerasrecipes.callbacks import CheckpointEnsemble
 
 # A tiny variant of the preset: same pieces, a few seconds on 2 CPU cores.
-TINY = dict(filters=(4, 8), convs_per_stage=1, epochs=2, batch_size=64, seed=0)
+TINY = dict(filters=(4, 8), convs_per_stage=1, epochs=2, batch_size=64, seed=0, jit_compile=False)
 
 
 def test_preset_defaults_are_the_documented_recipe():
     recipe = presets.fashion_mnist_fast()
+    assert presets.Recipe is kerasrecipes.recipe.Recipe  # one run configuration, re-exported
     assert recipe.filters == (32, 64, 128) and recipe.head == "gap" and recipe.schedule == "onecycle"
     # Linear scaling rule: the peak LR follows the batch size.
     assert recipe.learning_rate == pytest.approx(recipe.base_lr)
@@ -46,7 +48,7 @@ def test_fit_one_step_ensemble_and_tta(fashion_small, tmp_path):
     result = recipe.fit(x, y, verbose=0)
     assert len(result.history.history["loss"]) == 2
     assert isinstance(result.ensemble_callback, CheckpointEnsemble)
-    assert [m.epoch for m in result.ensemble_callback.members] == [0, 1]
+    assert [m.epoch for m in result.ensemble_callback.members] == [0, 1]  # EnsembleMember.epoch is 0-based (callbacks/)
 
     plain = recipe.predict(result.model, x_test, tta=False)
     tta = recipe.predict(result.model, x_test)
@@ -81,7 +83,9 @@ def test_trained_model_round_trips(fashion_small, tmp_path):
 
 def test_mixed_precision_keeps_float32_probabilities_and_restores_policy(fashion_small):
     (x, y), _ = fashion_small
-    recipe = presets.fashion_mnist_fast(**dict(TINY, epochs=1), mixed_precision=True, ensemble=None)
+    recipe = presets.fashion_mnist_fast(**dict(TINY, epochs=1), precision="mixed_bfloat16", ensemble=None)
+    assert recipe.policy()[0] == "mixed_bfloat16"
+    assert presets.fashion_mnist_fast(precision="auto").resolved(seed=1).precision in ("float32", "mixed_bfloat16")
     model = recipe.build_model()
     assert keras.config.dtype_policy().name == "float32"
     assert model.get_layer("block1_conv1").compute_dtype == "bfloat16"
@@ -92,13 +96,17 @@ def test_mixed_precision_keeps_float32_probabilities_and_restores_policy(fashion
 
 @pytest.mark.parametrize("bad, match", [
     (dict(epochs=0), "epochs"),
-    (dict(optimizer="rmsprop"), "optimizer"),
+    (dict(optimizer="lamb"), "optimizer"),
+    (dict(precision="half"), "precision"),
+    (dict(arch="vgg99"), "arch"),
+    (dict(val_fraction=1.0), "val_fraction"),
+    (dict(deterministic="yes"), "deterministic"),
     (dict(schedule="cosine"), "schedule"),
     (dict(label_smoothing=1.0), "label_smoothing"),
     (dict(base_lr=0), "base_lr"),
     (dict(bn_momentum=1.0), "bn_momentum"),
-    (dict(ensemble="top_k"), "ensemble"),
-    (dict(epoch=3), "unknown Recipe fields"),
+    (dict(ensemble="best"), "ensemble"),
+    (dict(epoch=3), "unknown Recipe field"),
 ])
 def test_bad_arguments_raise(bad, match):
     with pytest.raises(ValueError, match=match):
@@ -108,12 +116,29 @@ def test_bad_arguments_raise(bad, match):
 def test_get_applies_overrides_and_names_the_valid_recipes():
     recipe = presets.get("fashion_mnist_fast", epochs=3, seed=1)
     assert recipe == presets.fashion_mnist_fast(epochs=3, seed=1)
-    assert set(presets.PRESETS) == {"fashion_mnist_fast", "fashion_mnist_94"}
+    assert set(presets.RECIPES) == {"factory", "fashion_mnist_fast", "fashion_mnist_94"}
     best = presets.get("fashion_mnist_94", seed=2)  # the measured 15-epoch bfloat16 variant
-    assert best == presets.fashion_mnist_fast(mixed_precision=True, epochs=15, seed=2)
-    assert presets.fashion_mnist_94(mixed_precision=False).mixed_precision is False
-    with pytest.raises(ValueError, match="recipe must be one of.*'fashion_mnist_fast'.*Received recipe='fast'"):
+    assert best == presets.fashion_mnist_fast(precision="mixed_bfloat16", epochs=15, seed=2)
+    assert presets.fashion_mnist_94(precision="float32").precision == "float32"
+    with pytest.raises(ValueError, match="recipe must be one of factory, fashion_mnist_fast.*Received recipe='fast'"):
         presets.get("fast")
+
+
+def test_factory_is_the_old_factory_run_and_arch_fills_the_stage_plan():
+    factory = presets.get("factory")
+    assert (factory.optimizer, factory.schedule, factory.ensemble, factory.early_stopping) == (
+        "adam", "halving", "top_k", True)
+    assert factory.learning_rate == pytest.approx(1e-3) and factory.batch_size == 128
+    model = factory.build_model(normalization=(0.3, 0.1))
+    old = kerasrecipes.models.vgg((28, 28, 1), 10, filters=(32, 64), convs_per_stage=2, dropout=0.25,
+                                  dense_units=(128,), input_normalization=(0.3, 0.1))  # the old runs.DEFAULTS call
+    assert model.count_params() == old.count_params() == 468_778
+    vgg11 = presets.get("factory", arch="vgg11")
+    assert vgg11.stage_plan() == ((64, 128, 256, 512, 512), (1, 1, 2, 2, 2))  # Simonyan & Zisserman's table A
+    assert presets.get("factory", arch="vgg11", filters=(8,) * 5).stage_plan() == ((8,) * 5, (1, 1, 2, 2, 2))
+    resolved = presets.get("fashion_mnist_fast").resolved(seed=7)
+    assert resolved.seed == 7 and resolved.filters == (32, 64, 128) and resolved.precision != "auto"
+    assert kerasrecipes.recipe.Recipe.from_dict(resolved.to_dict()) == resolved  # run.json round-trips
 
 
 class _Interrupt(keras.callbacks.Callback):
