@@ -219,9 +219,14 @@ class OneCycle(_S.LearningRateSchedule):
     For the first `pct_start * total_steps` steps the LR rises along a half
     cosine from `max_learning_rate / div_factor` to `max_learning_rate`; then a
     Keras `CosineDecay` brings it down to
-    `max_learning_rate / (div_factor * final_div_factor)` at `total_steps`
-    (the same shape as PyTorch's `OneCycleLR` with cosine annealing; momentum is
-    not cycled). Past `total_steps` the LR stays at its final value.
+    `max_learning_rate / (div_factor * final_div_factor)` at `total_steps`.
+    Past `total_steps` the LR stays at its final value; momentum is not cycled.
+
+    The shape is PyTorch's `OneCycleLR` (cosine annealing, two phases) with two
+    differences of one step: the peak is at step `round(pct_start * total_steps)`
+    (PyTorch: `pct_start * total_steps - 1`) and the floor at step `total_steps`
+    (PyTorch: `total_steps - 1`, its last step). So a PyTorch run's last update
+    uses the final LR, ours one a hair above it.
 
     Args:
         max_learning_rate: Peak LR.
@@ -305,17 +310,29 @@ def cycle_end_steps(schedule, max_step: int):
 
     Knows `CyclicCosine`, Keras's `CosineDecayRestarts` (any `t_mul`) and
     either of them behind a `Warmup`. Used by `CheckpointEnsemble(mode="snapshot")`.
+
+    Cycle `n` of `CosineDecayRestarts` ends where the cumulative length
+    `first_decay_steps * (1 + t_mul + ... + t_mul ** (n - 1))` is reached, and
+    Keras starts the next cycle at the first whole step at or past that length
+    (its `floor` of the cycle index): the ceiling, not the rounding. For
+    `first_decay_steps=7, t_mul=1.5` that is 7, 18, 34, 57, 93, 146.
     """
+    if int(max_step) != max_step or max_step < 0:
+        raise ValueError(f"max_step must be an integer >= 0. Received max_step={max_step!r}")
     offset = 0
     if isinstance(schedule, Warmup):
         offset, schedule = schedule.warmup_steps, schedule._inner
     if not isinstance(schedule, _S.CosineDecayRestarts):
         return None
     t_mul = float(_S.CosineDecayRestarts.get_config(schedule)["t_mul"])
-    length, step, ends = float(schedule.first_decay_steps), float(offset), []
+    first = float(schedule.first_decay_steps)
+    ends, cycle = [], 1
     while True:
-        step += length
-        if round(step) > max_step:
+        # The closed form, not a running sum, so no error piles up over cycles; the
+        # 1e-9 keeps an exact integer length (t_mul=2: 10, 30, 70) from ceiling past itself.
+        length = first * cycle if t_mul == 1.0 else first * (1.0 - t_mul**cycle) / (1.0 - t_mul)
+        end = offset + math.ceil(length - 1e-9)
+        if end > max_step:
             return ends
-        ends.append(int(round(step)))
-        length *= t_mul
+        ends.append(int(end))
+        cycle += 1

@@ -57,6 +57,10 @@ def test_one_cycle_shape():
     falling = final + (1.0 - final) * (1 + np.cos(np.pi * s)) / 2
     np.testing.assert_allclose(v, np.concatenate([rising, falling]), rtol=1e-4, atol=1e-7)
     assert v.argmax() == 30 and v[-1] == pytest.approx(final, rel=1e-3)
+    # Where it differs from PyTorch's OneCycleLR (peak at pct*T - 1, floor at T - 1), as documented:
+    odd = values(schedules.OneCycle(1.0, total_steps=50, pct_start=0.25), range(52))
+    assert odd.argmax() == round(0.25 * 50) == 12
+    assert odd[50] == pytest.approx(odd.min(), rel=1e-6) and odd[49] > odd[50]
 
 
 ALL = [
@@ -93,6 +97,20 @@ def test_scale_lr_linear_rule():
     assert schedules.scale_lr(0.1, 32, base_batch_size=128) == pytest.approx(0.025)
     with pytest.raises(ValueError, match="batch_size.*Received batch_size=0"):
         schedules.scale_lr(0.1, 0)
+
+
+@pytest.mark.parametrize("first, t_mul, steps", [(7, 1.5, 150), (10, 2.0, 75), (5, 1.3, 95), (30, 1.0, 65)])
+def test_cycle_end_steps_are_where_keras_restarts(first, t_mul, steps):
+    # Keras's schedule called at each step in turn (a vectorized call rounds its log
+    # differently and moves some restarts): a restart is where the LR jumps up.
+    keras_schedule = S.CosineDecayRestarts(0.1, first, t_mul=t_mul)
+    v = values(keras_schedule, range(steps))
+    restarts = [int(i) for i in np.flatnonzero(v[1:] > v[:-1]) + 1]
+    assert len(restarts) >= 2
+    assert schedules.cycle_end_steps(keras_schedule, steps - 1) == restarts
+    if (first, t_mul) == (7, 1.5):  # the case: rounding said 7, 18, 33, 57, 92, 145
+        assert restarts == [7, 18, 34, 57, 93, 146]
+    assert schedules.cycle_end_steps(schedules.Warmup(keras_schedule, 4), steps + 3) == [4 + r for r in restarts]
 
 
 def test_cycle_end_steps():
