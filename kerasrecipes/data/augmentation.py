@@ -4,7 +4,7 @@ import keras
 
 from kerasrecipes.data._checks import check_choice
 
-PRESETS = ("none", "light", "standard", "strong")
+PRESETS = ("none", "light", "standard", "strong", "natural")
 _FLIPS = {True: "horizontal", False: None, "horizontal": "horizontal", "vertical": "vertical",
           "horizontal_and_vertical": "horizontal_and_vertical"}
 
@@ -20,6 +20,12 @@ def augmentation(preset="standard", input_shape=None, *, flip=True, pad=4, value
     - `"strong"`: standard + colour jitter (`RandomColorJitter`: brightness,
       contrast, saturation, hue) on RGB images, or brightness and contrast only on
       grayscale ones: no colour op ever sees a 1-channel image.
+    - `"natural"`: for photos from about 64 px up: horizontal flip, the random
+      crops and scales of Inception and the ResNet ImageNet recipe
+      (`kerasrecipes.layers.RandomResizedCrop`, 35-100 % of the area, aspect
+      3/4-4/3) and colour jitter (`kerasrecipes.layers.RandomHSV`) on RGB
+      images, or brightness and contrast on grayscale ones; `pad` is unused
+      (the crop already shifts).
 
     Everything here is a Keras layer (serializable, identity at inference, usable
     inside a model or a tf.data pipeline under any backend). Pad-and-crop is
@@ -57,9 +63,9 @@ def augmentation(preset="standard", input_shape=None, *, flip=True, pad=4, value
         if (not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3
                 or not all(isinstance(d, int) and d > 0 for d in input_shape)):
             raise ValueError(f"input_shape must be (height, width, channels). Received input_shape={input_shape!r}")
-    elif preset == "strong":
+    elif preset in ("strong", "natural"):
         raise ValueError(
-            "preset='strong' needs input_shape to tell RGB from grayscale. Received input_shape=None"
+            f"preset={preset!r} needs input_shape to tell RGB from grayscale. Received input_shape=None"
         )
     try:
         low, high = (float(v) for v in value_range)
@@ -71,6 +77,8 @@ def augmentation(preset="standard", input_shape=None, *, flip=True, pad=4, value
 
     seeds = iter(range(seed, seed + 100) if seed is not None else [None] * 100)
     layers = []
+    if preset == "natural":
+        return _natural(input_shape, flip, value_range, seeds)
     if preset != "none":
         if _FLIPS[flip]:
             layers.append(keras.layers.RandomFlip(_FLIPS[flip], seed=next(seeds)))
@@ -98,3 +106,24 @@ def augmentation(preset="standard", input_shape=None, *, flip=True, pad=4, value
     if input_shape is not None:
         layers.insert(0, keras.Input(tuple(input_shape)))
     return keras.Sequential(layers, name=f"augmentation_{preset}")
+
+
+def _natural(input_shape, flip, value_range, seeds):
+    """The `"natural"` preset: flip, random-resized crop, colour jitter (see `augmentation`)."""
+    from kerasrecipes.layers import RandomHSV, RandomResizedCrop
+
+    height, width, channels = input_shape
+    layers = [keras.Input(tuple(input_shape))]
+    if _FLIPS[flip]:
+        layers.append(keras.layers.RandomFlip(_FLIPS[flip], seed=next(seeds)))
+    # 35 % of the area at least (ImageNet's 8 % loses the object in a small image).
+    layers.append(RandomResizedCrop(height, width, scale=(0.35, 1.0), seed=next(seeds)))
+    if channels == 3:
+        # Narrower than RandomHSV's defaults (the Deep Image ranges quoted in Wei's "Must Know
+        # Tips/Tricks"), as colour is often part of a photo's class; not tuned here.
+        layers.append(RandomHSV(power=(0.7, 1.4), scale=(0.8, 1.25), shift=(-0.05, 0.05),
+                                hue_shift=(-0.03, 0.03), value_range=value_range, seed=next(seeds)))
+    else:
+        layers.append(keras.layers.RandomBrightness(0.2, value_range=value_range, seed=next(seeds)))
+        layers.append(keras.layers.RandomContrast(0.2, value_range=value_range, seed=next(seeds)))
+    return keras.Sequential(layers, name="augmentation_natural")

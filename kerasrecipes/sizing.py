@@ -1,0 +1,239 @@
+"""A recipe sized to any image dataset, and to a time budget: `for_data`.
+
+`fashion_mnist_fast` is measured on one dataset (28x28 grayscale, 60,000
+images). `for_data` carries its choices (a VGG of conv-BN-ReLU units, Nesterov
+SGD under a one-cycle schedule with the linear scaling rule, label smoothing,
+a last-epochs ensemble with test-time flips) to other image sizes, class counts
+and data sizes by a few explicit rules, and with `minutes` it times a few
+training steps of that recipe on this machine first and picks the epochs so
+that training ends within the budget, so the one-cycle schedule spans it.
+Keras, keras-tuner, fastai and timm size nothing to the data or the clock;
+this is what it adds.
+"""
+
+import argparse
+import dataclasses
+import math
+import time
+
+import numpy as np
+
+try:  # the one run configuration; `kerasrecipes.recipe` once it exists, else its first home
+    from kerasrecipes.recipe import Recipe
+except ImportError:  # pragma: no cover - until the move lands
+    from kerasrecipes.presets import Recipe
+
+MIN_SIDE_NATURAL = 64  # px: from here up, random-resized crops and colour jitter replace pad-and-crop
+MAX_EPOCHS = 60  # a budget that allows more is left partly unused: further epochs barely pay on small data
+TARGET_STEPS = 2800  # optimizer steps without a budget: fashion_mnist_fast's 12 epochs x 235 steps
+VALIDATION_COST = 1 / 3  # a forward pass of a batch, as a fraction of a training step (no backward)
+
+
+def _check(input_shape, num_classes, num_images, minutes):
+    if (not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3
+            or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in input_shape)):
+        raise ValueError(f"input_shape must be (height, width, channels) of positive integers. "
+                         f"Received input_shape={input_shape!r}")
+    for name, value, low in (("num_classes", num_classes, 2), ("num_images", num_images, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}. Received {name}={value!r}")
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float))
+                                or not math.isfinite(minutes) or minutes <= 0):
+        raise ValueError(f"minutes must be a positive number (fractions allowed). Received minutes={minutes!r}")
+
+
+def _fields():
+    return {f.name for f in dataclasses.fields(Recipe)}
+
+
+def sized(input_shape, num_classes, num_images, *, width=None, **overrides):
+    """The recipe `for_data` starts from, without timing anything: sizes by rule only.
+
+    - depth: stages of two 3x3 convolutions, one per halving of the image,
+      until about 4-8 px are left (3 stages at 28 or 32 px, 4 at 64, 5 from
+      about 96 up), as VGG stacks them;
+    - width: 32 filters in the first stage (fashion_mnist_fast's), 16 below
+      3,000 images, doubling per stage up to 256;
+    - batch size: 256 (fashion_mnist_fast's) but at least 16 steps per epoch,
+      and at most 128 from 64 px and 64 from 128 px, which keeps a step's
+      activations within a few hundred megabytes;
+    - augmentation: flips and pad-and-crop by about 1/14 of the side (2 px at
+      28, fashion_mnist_fast's) below 64 px; from 64 px up `"natural"`
+      (flips, `layers.RandomResizedCrop` and `layers.RandomHSV` colour jitter),
+      the random crops and scales and the colour jitter the cs231n notes and
+      Wei's "Must Know Tips/Tricks" recommend for natural images;
+    - epochs: about 2,800 optimizer steps (fashion_mnist_fast's), 5 to 60 epochs.
+
+    Args:
+        input_shape: `(height, width, channels)`.
+        num_classes: Number of classes.
+        num_images: Training images per epoch.
+        width: Filters of the first stage. Defaults to the rule above.
+        **overrides: Any `Recipe` field, applied last.
+
+    Returns:
+        A `Recipe`.
+    """
+    _check(input_shape, num_classes, num_images, None)
+    height, image_width, _ = (int(d) for d in input_shape)
+    side = min(height, image_width)
+    stages = int(min(5, max(2, round(math.log2(side / 4))))) if side >= 8 else 1
+    width = width or (16 if num_images < 3000 else 32)
+    filters = tuple(min(width * 2 ** i, 256) for i in range(stages))
+    batch_size = 256 if side < 64 else 128 if side < 128 else 64
+    while batch_size > 16 and num_images / batch_size < 16:
+        batch_size //= 2
+    steps = -(-num_images // batch_size)
+    epochs = int(min(MAX_EPOCHS, max(5, round(TARGET_STEPS / steps))))
+    values = {
+        "input_shape": (height, image_width, int(input_shape[2])), "num_classes": int(num_classes),
+        "filters": filters, "convs_per_stage": 2, "batch_size": batch_size, "epochs": epochs,
+        "augment": "natural" if side >= MIN_SIDE_NATURAL else "light", "pad": max(1, round(side / 14)),
+        "ensemble_k": min(3, epochs),
+    }
+    unknown = sorted(set(overrides) - _fields())
+    if unknown:
+        raise ValueError(f"unknown Recipe fields {unknown}. Received overrides={overrides!r}")
+    values.update(overrides)
+    if "epochs" in overrides and "ensemble_k" not in overrides:
+        values["ensemble_k"] = min(values.get("ensemble_k", 3), values["epochs"])
+    return Recipe(**values)
+
+
+class _BatchClock:
+    """Times of the ends of training batches (a per-batch hook, for this measurement only)."""
+
+    def __new__(cls):
+        import keras
+
+        class Clock(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.begin, self.ends = time.perf_counter(), []
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.ends.append(time.perf_counter())
+
+        return Clock()
+
+
+def measure(recipe, steps=6, warmup=2):
+    """Seconds per training step of `recipe` on this machine, and the one-off start-up seconds.
+
+    Trains the recipe's own model, optimizer and augmenting pipeline for one
+    epoch on random images of its input shape: `warmup` steps (tracing and XLA
+    compilation, what a real run pays once at its start), then `steps` timed
+    ones, clocked at the end of each batch.
+
+    Returns:
+        `(seconds_per_step, startup_seconds)`.
+    """
+    from kerasrecipes.memory import released
+
+    rng = np.random.default_rng(0)
+    n = recipe.batch_size * (warmup + steps)
+    x = rng.integers(0, 256, (n,) + tuple(recipe.input_shape), dtype=np.uint8)
+    y = rng.integers(0, recipe.num_classes, n)
+    clock = _BatchClock()
+    with released():
+        model = recipe.compile(recipe.build_model(), steps_per_epoch=warmup + steps)
+        model.fit(recipe.train_data(x, y), epochs=1, verbose=0, callbacks=[clock], shuffle=False)
+        del model
+    ends = clock.ends
+    per_step = (ends[-1] - ends[warmup - 1]) / (len(ends) - warmup)
+    return per_step, max(0.0, ends[warmup - 1] - clock.begin - warmup * per_step)
+
+
+def for_data(input_shape, num_classes, num_images, minutes=None, *, log=print, measure_steps=6, **overrides):
+    """A `Recipe` sized to the data and, with `minutes`, to a time budget on this machine.
+
+    Without `minutes`, the rules of `sized` (depth from the image size, width
+    from the number of images, batch size, augmentation, about 2,800 steps).
+    With `minutes`, it first times a few training steps (`measure`) and sets
+    the epochs to as many as end within the budget, counting the validation
+    passes (`Recipe.val_fraction` of the images) and the start-up; the
+    one-cycle schedule spans those epochs, so the learning rate comes down as
+    the budget runs out. When not even 3 epochs fit, it halves the width (down
+    to 8 filters) and times again; when more than 60 would, it keeps 60.
+
+    Args:
+        input_shape: `(height, width, channels)` of the images.
+        num_classes: Number of classes.
+        num_images: Images in the training set (validation is split off them
+            by the run, `Recipe.val_fraction`).
+        minutes: Optional training budget in minutes (fractions allowed).
+        log: Where the one-line account of the choice goes. Defaults to `print`.
+        measure_steps: Training steps timed per candidate. Defaults to `6`.
+        **overrides: Any `Recipe` field, applied last (they are timed too).
+
+    Returns:
+        A `Recipe`.
+
+    Raises:
+        ValueError: for a bad argument, or a budget shorter than one epoch of
+            the narrowest model (the message gives the measured epoch time).
+
+    Example:
+    >>> recipe = for_data((32, 32, 3), 10, 50_000, minutes=5)
+    >>> result = recipe.fit(x_train, y_train)
+    """
+    _check(input_shape, num_classes, num_images, minutes)
+    log = log or (lambda message: None)
+    recipe = sized(input_shape, num_classes, num_images, **overrides)
+    if minutes is None:
+        log(f"for_data: {_describe(recipe)}, {recipe.epochs} epochs (about {TARGET_STEPS} steps)")
+        return recipe
+    fraction = float(getattr(recipe, "val_fraction", 0.0) or 0.0)
+    budget = 60.0 * minutes
+    width = recipe.filters[0]
+    while True:
+        per_step, startup = measure(recipe, steps=measure_steps)
+        train_steps = -(-round(num_images * (1 - fraction)) // recipe.batch_size)
+        val_steps = -(-round(num_images * fraction) // recipe.batch_size) if fraction else 0
+        epoch_seconds = per_step * (train_steps + VALIDATION_COST * val_steps)
+        epochs = int((budget - startup) // epoch_seconds) if budget > startup else 0
+        if epochs >= 3 or width <= 8 or "filters" in overrides:
+            break
+        width //= 2
+        recipe = sized(input_shape, num_classes, num_images, width=width, **overrides)
+    if epochs < 1:
+        raise ValueError(f"minutes={minutes!r} is shorter than one epoch of the narrowest recipe here "
+                         f"({_describe(recipe)}: {epoch_seconds:.1f} s per epoch + {startup:.1f} s start-up, "
+                         f"measured); ask for at least {(epoch_seconds + startup) / 60:.2f} minutes or fewer images")
+    epochs = min(epochs, MAX_EPOCHS)
+    recipe = dataclasses.replace(recipe, epochs=epochs, ensemble_k=min(recipe.ensemble_k, epochs))
+    log(f"for_data: {_describe(recipe)}; measured {per_step * 1000:.0f} ms per step, {epoch_seconds:.1f} s per "
+        f"epoch: {epochs} epochs fit in {minutes:g} min (about {(startup + epochs * epoch_seconds) / 60:.1f} "
+        "min of training)")
+    return recipe
+
+
+def _describe(recipe):
+    h, w, c = recipe.input_shape
+    return (f"{h}x{w}x{c}, filters {'-'.join(map(str, recipe.filters))}, batch {recipe.batch_size}, "
+            f"augment {recipe.augment}")
+
+
+def _minutes(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of minutes (fractions allowed), got {text!r}")
+    return value
+
+
+def add_arguments(parser):
+    """Adds `--minutes M` to an argparse parser (or group); returns it."""
+    parser.add_argument("--minutes", type=_minutes, metavar="M", default=None,
+                        help="train the recipe sized to the data and to M minutes on this machine "
+                        "(kerasrecipes.sizing.for_data: it times a few steps first; fractions allowed)")
+    return parser
+
+
+def from_args(args, data, **overrides):
+    """`for_data` for an `ImageData` when `--minutes` was given, else `None`."""
+    minutes = getattr(args, "minutes", None)
+    if minutes is None:
+        return None
+    return for_data(data.input_shape, data.num_classes, len(data.x_train), minutes=minutes, **overrides)
