@@ -109,7 +109,7 @@ def main():
     history = model.fit(x, y, callbacks=[halve], **fit)
     timings["halving_run_s"] = time.time() - t
     results["halving_acc"] = accuracy(model, x_test, y_test)
-    results["halving_lrs"] = history.history["lr"]
+    results["halving_lrs"] = history.history["learning_rate"]
     results["halvings"] = halve.halvings
 
     record = {"benchmark": "callbacks_evidence", "hyp": HYP, "results": results, "timings": timings,

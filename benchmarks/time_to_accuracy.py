@@ -95,7 +95,7 @@ def run_seed(recipe, data, verbose=True):
     out["single_tta"] = acc(recipe.predict(result.model, x_test, tta=True))
     if result.ensemble_callback is not None:
         ensemble = result.ensemble()
-        out["ensemble_members"] = [m.epoch + 1 for m in result.ensemble_callback.members]
+        out["ensemble_members"] = [m.epoch for m in result.ensemble_callback.members]
         out["ensemble"] = acc(recipe.predict(ensemble, x_test, tta=False))
         out["ensemble_tta"] = acc(recipe.predict(ensemble, x_test, tta=True))
     out["final_eval_s"] = round(time.perf_counter() - start, 2)

@@ -236,7 +236,7 @@ def run_recipe(data, hyp, budget_s, get_probe, use_sizing=True, verbose=True):
     delivered = result.model
     if result.ensemble_callback is not None and result.ensemble_callback.members:
         delivered = result.ensemble()
-        out["ensemble_members"] = [m.epoch + 1 for m in result.ensemble_callback.members]
+        out["ensemble_members"] = [m.epoch for m in result.ensemble_callback.members]
     out["delivered"] = accuracy(recipe.predict(delivered, x_test), y_test)  # ensemble + flips where the recipe has them
     if verbose:
         print(f"  kerasrecipes  {budget_s / 60:g} min: {recipe.epochs} epoch(s) on {len(x)} images ({how}); "

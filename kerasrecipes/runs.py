@@ -510,7 +510,7 @@ def _fit_and_write(out, recipe, data, parts, val, record, verbose, log):
         "test_images": len(x_test), "epochs_run": len(history[monitor]),
         "best_epoch": int(np.argmin(finite)) + 1, "best_monitor": monitor,
         "train_seconds": round(float(sum(seconds)), 1), "test_accuracy": results,
-        "ensemble_members_epochs": [m.epoch + 1 for m in ensemble_cb.members] if ensemble_cb else [],
+        "ensemble_members_epochs": [m.epoch for m in ensemble_cb.members] if ensemble_cb else [],
         "findings": [f.name for f in diagnosis.findings],
     }
     _io.write_json(os.path.join(out, "summary.json"), summary)

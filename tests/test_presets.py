@@ -48,7 +48,7 @@ def test_fit_one_step_ensemble_and_tta(fashion_small, tmp_path):
     result = recipe.fit(x, y, verbose=0)
     assert len(result.history.history["loss"]) == 2
     assert isinstance(result.ensemble_callback, CheckpointEnsemble)
-    assert [m.epoch for m in result.ensemble_callback.members] == [0, 1]  # EnsembleMember.epoch is 0-based (callbacks/)
+    assert [m.epoch for m in result.ensemble_callback.members] == [1, 2]  # EnsembleMember.epoch is 1-based (callbacks/)
 
     plain = recipe.predict(result.model, x_test, tta=False)
     tta = recipe.predict(result.model, x_test)
@@ -167,6 +167,6 @@ def test_callbacks_with_backup_dir_resume_schedule_and_ensemble(fashion_small, t
     model, history, ensemble = run([])
     assert history.epoch == [1, 2]  # resumed: the first epoch is not trained again
     assert int(model.optimizer.iterations.numpy()) == 3 * steps  # one-cycle continued from where it was
-    assert [m.epoch for m in ensemble.members] == [0, 1, 2]  # the member saved before the kill is kept
+    assert [m.epoch for m in ensemble.members] == [1, 2, 3]  # the member saved before the kill is kept
     assert sorted(p.name for p in (tmp_path / "members").glob("member-*")) == [
-        f"member-e0000{i}.weights.h5" for i in range(3)]  # written to disk, one file per member
+        f"member-e0000{i}.weights.h5" for i in range(1, 4)]  # written to disk, one file per member (1-based)

@@ -12,10 +12,6 @@ _STATE_RE = re.compile(r"^state-(\d{6})\.json$")
 _ARRAYS_SUFFIX = ".npz"
 
 
-def write_json(path, obj):
-    _io.write_json(path, obj)
-
-
 def save_arrays(path, arrays):
     _io.atomic_write(path, lambda f: np.savez(f, *arrays), mode="wb")
 
@@ -55,7 +51,7 @@ class StateStore:
         for name, values in arrays.items():
             if not os.path.exists(self._array_path(name)):
                 save_arrays(self._array_path(name), values)
-        write_json(self._state_path(epoch), {"epoch": epoch, "state": state, "arrays": sorted(arrays)})
+        _io.write_json(self._state_path(epoch), {"epoch": epoch, "state": state, "arrays": sorted(arrays)})
         epochs = self._state_epochs()
         for old in epochs[: -self.keep]:
             os.remove(self._state_path(old))
@@ -69,6 +65,14 @@ class StateStore:
         for fname in os.listdir(self.directory):
             if fname.endswith(_ARRAYS_SUFFIX) and fname[: -len(_ARRAYS_SUFFIX)] not in referenced:
                 os.remove(os.path.join(self.directory, fname))
+
+    def states(self):
+        """The JSON states kept on disk (the last two epochs'), oldest first."""
+        out = []
+        for epoch in self._state_epochs():
+            with open(self._state_path(epoch)) as f:
+                out.append(json.load(f)["state"])
+        return out
 
     def load(self, epoch):
         """Returns (state, {name: arrays}) saved after `epoch`, or None."""

@@ -6,11 +6,9 @@ import os
 import warnings
 
 import keras
-import numpy as np
 
 from kerasrecipes import _io, ensembles, schedules
-from kerasrecipes.callbacks._monitor import ResumableMixin, check_monitor, infer_mode, to_float
-from kerasrecipes.callbacks._state import write_json
+from kerasrecipes.callbacks._monitor import Monitor, check_count, improves, print_msg
 
 _MODES = ("snapshot", "top_k", "every")
 MANIFEST = "ensemble.json"
@@ -22,7 +20,8 @@ class EnsembleMember:
     """One checkpoint of a `CheckpointEnsemble`.
 
     Attributes:
-        epoch: 0-based epoch index, as in `history.history[...][epoch]`.
+        epoch: The epoch, 1-based as Keras's progress bar counts it
+            (`history.history[...][epoch - 1]`).
         metric: The monitored value at that epoch (None if it was not logged).
         weights: The weights (`model.get_weights()`) for an in-memory member, else None.
         path: The `.weights.h5` file for an on-disk member, else None.
@@ -34,13 +33,14 @@ class EnsembleMember:
     path: str | None = None
 
 
-class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
+class CheckpointEnsemble(Monitor):
     """Keeps checkpoints of one training run and averages them into one model.
 
     "Different checkpoints of a single model over time ... form an ensemble ...
-    very cheap": the members cost no extra training. Keras's `ModelCheckpoint`
-    saves checkpoints but keeps no set of them and builds no ensemble; this
-    callback adds the selection policy, the bookkeeping and `.ensemble()`:
+    very cheap" (cs231n): the members cost no extra training. Keras's
+    `ModelCheckpoint` saves checkpoints but keeps no set of them and builds no
+    ensemble; this callback adds the selection policy, the bookkeeping and
+    `.ensemble()`, on the package's `Monitor` base:
 
     - `mode="snapshot"`: a member at the end of each cycle of a cyclic LR
       schedule (Huang et al. 2017, "Snapshot Ensembles: Train 1, get M for
@@ -51,13 +51,18 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
     - `mode="top_k"`: the `k` best epochs by `monitor`.
     - `mode="every"`: a member every `every` epochs, keeping the last `k`.
 
+    The monitored value is recorded for every member, so `monitor` must be
+    logged (a misspelled one is an error at the end of the first epoch; pass
+    `monitor="loss"` for a run without validation data).
+
     Members live in memory, each costing one copy of the model's weights (k
     copies in all); with `directory` they are written to disk instead, as
-    `member-eNNNNN.weights.h5` files (atomically: temp file, then rename, so a
-    killed run never leaves a half-written member) with an `ensemble.json`
-    manifest, and reload with `CheckpointEnsemble.from_directory(directory)`.
-    The on-disk set also survives a killed run resumed with Keras's
-    `BackupAndRestore`; for in-memory members pass `backup_dir` for that.
+    `member-eNNNNN.weights.h5` files named by the 1-based epoch (atomically:
+    temp file, then rename, so a killed run never leaves a half-written
+    member) with an `ensemble.json` manifest, and reload with
+    `CheckpointEnsemble.from_directory(directory)`. The on-disk set also
+    survives a killed run resumed with Keras's `BackupAndRestore`; for
+    in-memory members pass `backup_dir` for that.
 
     List this callback before callbacks that change the weights at epoch end
     (`HalveLROnPlateau`'s roll-back, `SWA`), so each member holds its own epoch's
@@ -90,38 +95,63 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
     >>> ensemble.save("snapshots.keras")
     """
 
+    state_fields = Monitor.state_fields + ("member_records", "_last_iteration")
+    weight_fields = ("member_weights",)
+
     def __init__(self, mode="top_k", k=5, monitor="val_loss", every=1, directory=None,
                  monitor_mode="auto", backup_dir=None, verbose=0):
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}. Received mode={mode!r}")
-        for name, value in (("k", k), ("every", every)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1. Received {name}={value!r}")
-        check_monitor(monitor)
-        super().__init__()
+        k = check_count("k", k, minimum=1)
+        every = check_count("every", every, minimum=1)
+        if directory is not None and not isinstance(directory, str) and not hasattr(directory, "__fspath__"):
+            raise ValueError(f"directory must be a directory path or None. Received directory={directory!r}")
+        directory = None if directory is None else os.fspath(directory)
+        super().__init__(monitor, mode=monitor_mode, backup_dir=directory or backup_dir, verbose=verbose)
         self.mode = mode
-        self.k = int(k)
-        self.monitor = monitor
-        self.every = int(every)
-        self.directory = None if directory is None else str(directory)
-        self.monitor_mode = infer_mode(monitor, monitor_mode)
-        self.verbose = verbose
-        self._init_resumable(self.directory or backup_dir)
+        self.k = k
+        self.every = every
+        self.directory = directory
         self.members = []
         self._template = None
         self._cyclic_schedule = None
         self._last_iteration = 0
-        self._warned_missing = False
+
+    # `Monitor.mode` is the direction (Keras's name); here `mode` is the selection policy, as the
+    # argument says, and the direction is `monitor_mode`.
+    mode = None
+
+    # -- state fields -------------------------------------------------------
+    @property
+    def member_records(self):
+        return [{"epoch": m.epoch, "metric": m.metric, "path": m.path and os.path.basename(m.path)}
+                for m in self.members]
+
+    @member_records.setter
+    def member_records(self, records):
+        self.members = [EnsembleMember(r["epoch"], r["metric"],
+                                       path=r["path"] and os.path.join(self.directory, r["path"]))
+                        for r in records]
+
+    @property
+    def member_weights(self):
+        return {} if self.directory else {f"e{m.epoch:05d}": m.weights for m in self.members}
+
+    @member_weights.setter
+    def member_weights(self, weights):
+        for m in self.members:
+            if not self.directory:
+                m.weights = weights[f"e{m.epoch:05d}"]
 
     # -- training hooks -----------------------------------------------------
-    def on_train_begin(self, logs=None):
+    def reset(self):
+        super().reset()
         self.members = []
         self._template = None
-        self._warned_missing = False
         self._cyclic_schedule = None
+        self._last_iteration = 0
         if self.mode == "snapshot":
             self._read_cycles()
-        self._resume_train_begin()
 
     def _read_cycles(self):
         config = self.model.optimizer.get_config().get("learning_rate")
@@ -137,27 +167,19 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
                     stacklevel=3,
                 )
 
-    def on_epoch_begin(self, epoch, logs=None):
-        if self._resume_pending:
-            resumed = self._resume_epoch_begin(epoch)
-            if not resumed and epoch == 0 and self.directory:
-                self._clear_directory()
+    def begin_fit(self, epoch, restored):
+        if not restored and epoch == 0 and self.directory:
+            self._clear_directory()
+        if not restored:
             self._last_iteration = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
 
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        value = logs.get(self.monitor)
-        value = None if value is None else to_float(value)
-        if value is None and self.mode == "top_k" and not self._warned_missing:
-            self._warned_missing = True
-            warnings.warn(
-                f"CheckpointEnsemble(mode='top_k') ranks members by `{self.monitor}`, which "
-                f"is not in the logs. Available metrics are: {', '.join(logs)}",
-                stacklevel=2,
-            )
+    def end_epoch(self, epoch, logs):
+        if self.directory:
+            self._collect_member_files()
+        value = self.current(logs)
+        self.track(epoch, logs)
         if self._should_take(epoch, value):
             self._take(epoch, value)
-        self._resume_epoch_end(epoch)
         if self.directory:
             self._write_manifest()
 
@@ -167,7 +189,7 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
                 return False
             if len(self.members) < self.k:
                 return True
-            return self._better(value, self._worst().metric)
+            return self._is_improvement(value, self._worst().metric)
         if self.mode == "snapshot" and self._cyclic_schedule is not None:
             iteration = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
             ends = schedules.cycle_end_steps(self._cyclic_schedule, iteration)
@@ -176,20 +198,17 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
             return ended
         return (epoch + 1) % self.every == 0
 
-    def _better(self, a, b):
-        return a < b if self.monitor_mode == "min" else a > b
-
     def _worst(self):
-        sign = 1.0 if self.monitor_mode == "min" else -1.0
-        return max(self.members, key=lambda m: sign * m.metric)
+        return min(self.members, key=lambda m: self.rank_key(m.metric))
 
     def _take(self, epoch, value):
+        number = epoch + 1
         if self.directory:
-            path = os.path.join(self.directory, f"member-e{epoch:05d}.weights.h5")
+            path = os.path.join(self.directory, f"member-e{number:05d}.weights.h5")
             _io.save_keras(self.model, path)
-            member = EnsembleMember(epoch, value, path=path)
+            member = EnsembleMember(number, value, path=path)
         else:
-            member = EnsembleMember(epoch, value, weights=self.model.get_weights())
+            member = EnsembleMember(number, value, weights=self.model.get_weights())
         if len(self.members) >= self.k:
             evicted = self._worst() if self.mode == "top_k" else self.members[0]
             self.members.remove(evicted)
@@ -198,20 +217,16 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
         self.members.append(member)
         self.members.sort(key=lambda m: m.epoch)
         if self.verbose > 0:
-            print(
-                f"\nEpoch {epoch + 1}: CheckpointEnsemble({self.mode!r}) kept this epoch "
-                f"({self.monitor}={'n/a' if value is None else format(to_float(value), '.4g')}); "
-                f"{len(self.members)} member(s)."
-            )
+            shown = "n/a" if value is None else format(value, ".4g")
+            print_msg(f"\nEpoch {number}: CheckpointEnsemble({self.mode!r}) kept this epoch "
+                      f"({self.monitor}={shown}); {len(self.members)} member(s).")
 
-    def on_train_end(self, logs=None):
+    def end_training(self, logs):
         self._template = self.model
         if self.directory:
             self._write_manifest()
             self._save_architecture()
-        self._resume_train_end()
-        if self.directory:
-            self._collect_member_files(keep=[m.path for m in self.members])
+            self._remove_member_files(keep=[m.path for m in self.members])
 
     # -- on-disk bookkeeping ------------------------------------------------
     def _manifest(self):
@@ -219,14 +234,12 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
             "mode": self.mode,
             "monitor": self.monitor,
             "monitor_mode": self.monitor_mode,
-            "members": [
-                {"epoch": m.epoch, "metric": m.metric, "path": os.path.basename(m.path)}
-                for m in self.members
-            ],
+            "epochs": "1-based",
+            "members": self.member_records,
         }
 
     def _write_manifest(self):
-        write_json(os.path.join(self.directory, MANIFEST), self._manifest())
+        _io.write_json(os.path.join(self.directory, MANIFEST), self._manifest())
 
     def _save_architecture(self):
         try:
@@ -235,48 +248,27 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
             return
         _io.write_text(os.path.join(self.directory, ARCHITECTURE), text)
 
-    def _collect_member_files(self, keep):
-        keep = {os.path.basename(p) for p in keep}
+    def _collect_member_files(self):
+        """Delete member files that neither the members nor a kept state name."""
+        kept = [m.path for m in self.members]
+        if self._store is not None:
+            kept += [r["path"] for state in self._store.states() for r in state["member_records"]]
+        self._remove_member_files(keep=kept)
+
+    def _remove_member_files(self, keep):
+        keep = {os.path.basename(p) for p in keep if p}
+        if not os.path.isdir(self.directory):
+            return
         for fname in os.listdir(self.directory):
             if fname.startswith("member-") and fname.endswith(".weights.h5") and fname not in keep:
                 os.remove(os.path.join(self.directory, fname))
 
     def _clear_directory(self):
         if os.path.isdir(self.directory):
-            self._collect_member_files(keep=[])
+            self._remove_member_files(keep=[])
             for name in (MANIFEST, ARCHITECTURE):
                 if os.path.exists(os.path.join(self.directory, name)):
                     os.remove(os.path.join(self.directory, name))
-
-    # -- resumable state ----------------------------------------------------
-    def _get_state(self):
-        state = {
-            "members": [
-                {"epoch": m.epoch, "metric": m.metric, "path": m.path and os.path.basename(m.path)}
-                for m in self.members
-            ],
-            "last_iteration": self._last_iteration,
-        }
-        arrays = {} if self.directory else {f"member-e{m.epoch:05d}": m.weights for m in self.members}
-        return state, arrays
-
-    def _set_state(self, state, arrays):
-        self.members = []
-        for m in state["members"]:
-            if self.directory:
-                self.members.append(EnsembleMember(m["epoch"], m["metric"], path=os.path.join(self.directory, m["path"])))
-            else:
-                self.members.append(EnsembleMember(m["epoch"], m["metric"], weights=arrays[f"member-e{m['epoch']:05d}"]))
-        self._last_iteration = state["last_iteration"]
-
-    def _resume_epoch_end(self, epoch):
-        super()._resume_epoch_end(epoch)
-        if self.directory:
-            kept = []
-            store = self._store
-            for e in store._state_epochs():
-                kept += [m["path"] for m in store.load(e)[0]["members"]]
-            self._collect_member_files(keep=kept + [m.path for m in self.members])
 
     # -- after training -----------------------------------------------------
     @classmethod
@@ -333,7 +325,7 @@ class CheckpointEnsemble(ResumableMixin, keras.callbacks.Callback):
                 clone.set_weights(member.weights)
             else:
                 clone.load_weights(member.path)
-            clone.name = f"member_epoch{member.epoch}"
+            clone.name = f"member_epoch{member.epoch}"  # 1-based, as the file names
             models.append(clone)
         return models
 

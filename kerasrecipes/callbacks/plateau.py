@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from kerasrecipes.callbacks._monitor import ResumableMixin, check_monitor, infer_mode, to_float
+from kerasrecipes.callbacks._monitor import Monitor, check_count, check_number, print_msg
 
 
 def _settable_lr(optimizer, owner):
@@ -25,13 +25,14 @@ def _current_lr(optimizer):
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
-class HalveLROnPlateau(keras.callbacks.ReduceLROnPlateau, ResumableMixin):
+class HalveLROnPlateau(Monitor):
     """Halves the learning rate when the monitored metric stalls, going back to the best weights.
 
     "If you see that you stopped making progress on the validation set, divide
-    the LR by 2 (or by 5), and keep going." This extends Keras's
-    `ReduceLROnPlateau` (its patience, cooldown, min_delta and min_lr logic is
-    reused as is) with what it lacks:
+    the LR by 2 (or by 5), and keep going" (Hung-yi Lee's tips). The schedule
+    is Keras's `ReduceLROnPlateau` (same patience, cooldown, min_delta and
+    min_lr rule, tested against it epoch by epoch), written on the package's
+    `Monitor` base, with what Keras's lacks:
 
     - at each reduction the weights roll back to those of the best epoch so far
       (`restore_best_weights=True`), so training goes on at the lower LR from
@@ -39,15 +40,17 @@ class HalveLROnPlateau(keras.callbacks.ReduceLROnPlateau, ResumableMixin):
     - once no further halving is allowed (`max_halvings` reached, or the LR is
       at `min_lr`) and patience runs out once more, training stops;
     - at the end of training the best weights are left in the model;
-    - the LR of every epoch is logged as `logs["lr"]` (so
-      `history.history["lr"]`), the LR used *during* that epoch;
     - the direction follows the metric's name ("loss", "error", "mse"... are
-      minimized, "accuracy", "auc"... maximized) unless `mode` is given;
+      minimized, "accuracy", "auc"... maximized) unless `mode` is given, and a
+      misspelled `monitor` is an error at the end of the first epoch;
     - an optimizer whose LR is a schedule is a clear `ValueError`, since
       halving needs a settable LR;
-    - with `backup_dir`, its state (halvings, best value, best weights, wait and
-      cooldown counters) survives a killed run resumed with
+    - with `backup_dir`, its state (halvings, best value and weights, wait and
+      cooldown counters, the LR) survives a killed run resumed with
       `keras.callbacks.BackupAndRestore` (list this callback before it).
+
+    The LR used *during* each epoch is logged as `logs["learning_rate"]`, the
+    key Keras's `ReduceLROnPlateau` writes, so `history.history["learning_rate"]`.
 
     The best weights are held as one numpy copy of `model.get_weights()`, i.e.
     the memory of one copy of the model's weights. The optimizer's own state
@@ -70,12 +73,21 @@ class HalveLROnPlateau(keras.callbacks.ReduceLROnPlateau, ResumableMixin):
         backup_dir: Directory for the resumable state, distinct from
             BackupAndRestore's own `backup_dir`; `None` keeps none. Defaults to `None`.
 
+    Attributes:
+        halvings: Reductions so far.
+        best, best_epoch: Best monitored value and its epoch (1-based).
+        stopped_epoch: The epoch (1-based) at which it stopped training, or None.
+
     Example:
     >>> model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "sparse_categorical_crossentropy")
     >>> history = model.fit(x, y, validation_split=0.2, epochs=30,
     ...                     callbacks=[HalveLROnPlateau(patience=2, max_halvings=3)])
-    >>> history.history["lr"]  # e.g. [0.1, 0.1, 0.1, 0.05, 0.05, 0.025, ...]
+    >>> history.history["learning_rate"]  # e.g. [0.1, 0.1, 0.1, 0.05, 0.05, 0.025, ...]
     """
+
+    state_fields = Monitor.state_fields + ("wait", "cooldown_counter", "halvings", "stopped_epoch",
+                                           "learning_rate")
+    weight_fields = ("best_weights",)
 
     def __init__(
         self,
@@ -91,141 +103,95 @@ class HalveLROnPlateau(keras.callbacks.ReduceLROnPlateau, ResumableMixin):
         verbose=1,
         backup_dir=None,
     ):
-        check_monitor(monitor)
-        if not 0.0 < float(factor) < 1.0:
-            raise ValueError(f"factor must be in (0, 1). Received factor={factor!r}")
-        for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if not isinstance(value, (int, np.integer)) or value < 0:
-                raise ValueError(f"{name} must be an integer >= 0. Received {name}={value!r}")
-        if float(min_lr) < 0.0:
-            raise ValueError(f"min_lr must be >= 0. Received min_lr={min_lr!r}")
-        if max_halvings is not None and (
-            not isinstance(max_halvings, (int, np.integer)) or max_halvings < 0
-        ):
-            raise ValueError(
-                f"max_halvings must be an integer >= 0 or None. Received max_halvings={max_halvings!r}"
-            )
-        super().__init__(
-            monitor=monitor,
-            factor=float(factor),
-            patience=int(patience),
-            verbose=verbose,
-            mode=infer_mode(monitor, mode),
-            min_delta=float(min_delta),
-            cooldown=int(cooldown),
-            min_lr=float(min_lr),
-        )
-        self._init_resumable(backup_dir)
-        self.restore_best_weights = restore_best_weights
-        self.max_halvings = max_halvings
-        self._min_lr_arg = float(min_lr)
-        self._reset_own()
-
-    def _reset_own(self):
-        self.halvings = 0
-        self.best_epoch = None
-        self.best_weights = None
+        super().__init__(monitor, mode=mode, min_delta=min_delta, backup_dir=backup_dir, verbose=verbose)
+        self.factor = check_number("factor", factor, low=0.0, high=1.0, low_open=True, high_open=True)
+        self.patience = check_count("patience", patience)
+        self.cooldown = check_count("cooldown", cooldown)
+        self.min_lr = check_number("min_lr", min_lr, low=0.0)
+        self.max_halvings = None if max_halvings is None else check_count("max_halvings", max_halvings)
+        self.restore_best_weights = bool(restore_best_weights)
+        self.wait = self.cooldown_counter = self.halvings = 0
         self.stopped_epoch = None
-        self.min_lr = self._min_lr_arg
+        self.best_weights = None
 
-    def on_train_begin(self, logs=None):
+    @property
+    def learning_rate(self):
+        """The optimizer's current LR (a state field, so a resumed run gets it back)."""
+        return _current_lr(self.model.optimizer)
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self.model.optimizer.learning_rate = value
+
+    def reset(self):
         _settable_lr(self.model.optimizer, type(self).__name__)
-        super().on_train_begin(logs)
-        self._reset_own()
-        if self.max_halvings == 0:
-            self.min_lr = _current_lr(self.model.optimizer)
-        self._resume_train_begin()
+        super().reset()
+        self.wait = self.cooldown_counter = self.halvings = 0
+        self.stopped_epoch = None
+        self.best_weights = None
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._resume_epoch_begin(epoch)
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs if logs is not None else {}
-        lr_before = _current_lr(self.model.optimizer)
-        logs["lr"] = lr_before
-        best_before = self.best
-        verbose, self.verbose = self.verbose, 0  # our message below says more than Keras's
-        try:
-            super().on_epoch_end(epoch, logs)
-        finally:
-            self.verbose = verbose
-        if logs.get(self.monitor) is not None:
-            self._after_keras_step(epoch, lr_before, best_before)
-        self._resume_epoch_end(epoch)
-
-    def _after_keras_step(self, epoch, lr_before, best_before):
-        if self.best is not best_before:  # Keras stored a new best this epoch
-            self.best_epoch = epoch
+    def end_epoch(self, epoch, logs):
+        lr = self.learning_rate
+        logs["learning_rate"] = lr
+        if self.monitor not in logs:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.track(epoch, logs):
+            self.wait = 0
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
-        lr_after = _current_lr(self.model.optimizer)
-        if lr_after < lr_before:
+            return
+        if self.cooldown_counter > 0:
+            return
+        self.wait += 1
+        if self.wait < self.patience:
+            return
+        # Keras's test for "can still reduce": the LR above min_lr in float32.
+        can_halve = lr > np.float32(self.min_lr) and (self.max_halvings is None or self.halvings < self.max_halvings)
+        if can_halve:
+            new_lr = max(lr * self.factor, self.min_lr)
+            self.learning_rate = new_lr
             self.halvings += 1
-            self._roll_back(epoch, f"LR halved to {lr_after:.3g} (halving {self.halvings})")
-            if self.max_halvings is not None and self.halvings >= self.max_halvings:
-                # Keras reduces only while lr > min_lr: pinning min_lr here makes
-                # the next exhausted patience a "cannot reduce" event.
-                self.min_lr = lr_after
-        elif self.wait >= self.patience:
-            # Keras wanted to reduce but could not (at min_lr or max_halvings).
-            self.stopped_epoch = epoch
+            self.cooldown_counter, self.wait = self.cooldown, 0
+            self._roll_back(epoch, f"LR halved to {new_lr:.3g} (halving {self.halvings})")
+        else:
+            self.stopped_epoch = epoch + 1
             self.model.stop_training = True
             if self.verbose > 0:
-                print(
-                    f"\nEpoch {epoch + 1}: HalveLROnPlateau stops training after "
-                    f"{self.halvings} halving(s); best {self.monitor}="
-                    f"{to_float(self.best):.5g} at epoch {self.best_epoch + 1}."
-                )
+                print_msg(f"\nEpoch {epoch + 1}: HalveLROnPlateau stops training after {self.halvings} "
+                          f"halving(s); best {self.monitor}={self.best:.5g} at epoch {self.best_epoch}.")
 
     def _roll_back(self, epoch, why):
         rolled = self.restore_best_weights and self.best_weights is not None
         if rolled:
             self.model.set_weights(self.best_weights)
         if self.verbose > 0:
-            where = f"; weights rolled back to epoch {self.best_epoch + 1}" if rolled else ""
-            print(f"\nEpoch {epoch + 1}: {why}{where}.")
+            where = f"; weights rolled back to epoch {self.best_epoch}" if rolled else ""
+            print_msg(f"\nEpoch {epoch + 1}: {why}{where}.")
 
-    def on_train_end(self, logs=None):
+    def end_training(self, logs):
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
-        self._resume_train_end()
-
-    # -- resumable state --------------------------------------------------
-    def _get_state(self):
-        state = {
-            "best": None if self.best is None else to_float(self.best),
-            "best_epoch": self.best_epoch,
-            "wait": int(self.wait),
-            "cooldown_counter": int(self.cooldown_counter),
-            "halvings": self.halvings,
-            "min_lr": float(self.min_lr),
-            "lr": _current_lr(self.model.optimizer),
-        }
-        arrays = {}
-        if self.best_weights is not None:
-            arrays[f"best-e{self.best_epoch:05d}"] = self.best_weights
-        return state, arrays
-
-    def _set_state(self, state, arrays):
-        self.best = state["best"]
-        self.best_epoch = state["best_epoch"]
-        self.wait = state["wait"]
-        self.cooldown_counter = state["cooldown_counter"]
-        self.halvings = state["halvings"]
-        self.min_lr = state["min_lr"]
-        self.model.optimizer.learning_rate = state["lr"]
-        self.best_weights = next(iter(arrays.values()), None)
 
 
-class EarlyStopping(keras.callbacks.EarlyStopping, ResumableMixin):
-    """Keras's `EarlyStopping`, plus a mode read from the metric's name and a resumable state.
+class EarlyStopping(Monitor):
+    """Keras's `EarlyStopping` on the package's `Monitor` base: mode from the name, resumable, epochs 1-based.
 
-    Identical to `keras.callbacks.EarlyStopping` (same arguments, same
-    behaviour) except that: `mode="auto"` is resolved from the metric's name
-    ("loss"/"error"-like names are minimized, others maximized) before Keras
-    would have to find the metric object; and with `backup_dir`, the patience
-    counter, best value and best weights survive a killed run resumed with
-    `keras.callbacks.BackupAndRestore` (list this callback before it).
+    The rule is Keras's (same arguments; tested against
+    `keras.callbacks.EarlyStopping` epoch by epoch): stop once `patience`
+    epochs pass without an improvement of more than `min_delta`, after
+    `start_from_epoch` warm-up epochs; `baseline`, when given, must also be
+    beaten for the patience counter to reset. What it adds:
+
+    - `mode="auto"` is resolved from the metric's name ("loss"/"error"-like
+      names are minimized, others maximized), and a misspelled `monitor` is an
+      error at the end of the first epoch (Keras warns every epoch);
+    - `best_epoch` and `stopped_epoch` are 1-based, as printed;
+    - with `backup_dir`, the patience counter, best value and best weights
+      survive a killed run resumed with `keras.callbacks.BackupAndRestore`
+      (list this callback before it).
 
     Args:
         monitor, min_delta, patience, verbose, mode, baseline,
@@ -237,6 +203,9 @@ class EarlyStopping(keras.callbacks.EarlyStopping, ResumableMixin):
     >>> model.fit(x, y, validation_split=0.2, epochs=50,
     ...           callbacks=[EarlyStopping(patience=5, restore_best_weights=True)])
     """
+
+    state_fields = Monitor.state_fields + ("wait", "stopped_epoch")
+    weight_fields = ("best_weights",)
 
     def __init__(
         self,
@@ -250,49 +219,41 @@ class EarlyStopping(keras.callbacks.EarlyStopping, ResumableMixin):
         start_from_epoch=0,
         backup_dir=None,
     ):
-        check_monitor(monitor)
-        super().__init__(
-            monitor=monitor,
-            min_delta=min_delta,
-            patience=patience,
-            verbose=verbose,
-            mode=infer_mode(monitor, mode),
-            baseline=baseline,
-            restore_best_weights=restore_best_weights,
-            start_from_epoch=start_from_epoch,
-        )
-        self._init_resumable(backup_dir)
+        super().__init__(monitor, mode=mode, min_delta=min_delta, backup_dir=backup_dir, verbose=verbose)
+        self.patience = check_count("patience", patience)
+        self.start_from_epoch = check_count("start_from_epoch", start_from_epoch)
+        self.baseline = None if baseline is None else check_number("baseline", baseline)
+        self.restore_best_weights = bool(restore_best_weights)
+        self.wait = 0
+        self.stopped_epoch = None
+        self.best_weights = None
 
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        self._resume_train_begin()
+    def reset(self):
+        super().reset()
+        self.wait = 0
+        self.stopped_epoch = None
+        self.best_weights = None
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._resume_epoch_begin(epoch)
+    def end_epoch(self, epoch, logs):
+        if self.monitor not in logs or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch + 1
+        self.wait += 1
+        if self.track(epoch, logs):
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._is_improvement(self.best, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True
 
-    def on_epoch_end(self, epoch, logs=None):
-        super().on_epoch_end(epoch, logs)
-        self._resume_epoch_end(epoch)
-
-    def on_train_end(self, logs=None):
-        super().on_train_end(logs)
-        self._resume_train_end()
-
-    def _get_state(self):
-        state = {
-            "best": None if self.best is None else to_float(self.best),
-            "best_epoch": int(self.best_epoch),
-            "wait": int(self.wait),
-            "stopped_epoch": int(self.stopped_epoch),
-        }
-        arrays = {}
-        if self.best_weights is not None:
-            arrays[f"best-e{self.best_epoch:05d}"] = self.best_weights
-        return state, arrays
-
-    def _set_state(self, state, arrays):
-        self.best = state["best"]
-        self.best_epoch = state["best_epoch"]
-        self.wait = state["wait"]
-        self.stopped_epoch = state["stopped_epoch"]
-        self.best_weights = next(iter(arrays.values()), None)
+    def end_training(self, logs):
+        if self.stopped_epoch is not None and self.verbose > 0:
+            print_msg(f"Epoch {self.stopped_epoch}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print_msg(f"Restoring model weights from the end of the best epoch: {self.best_epoch}.")
+            self.model.set_weights(self.best_weights)

@@ -4,6 +4,7 @@ import os
 
 import keras
 
+from kerasrecipes.callbacks._monitor import check_count, check_monitor
 from kerasrecipes.callbacks.ensemble import CheckpointEnsemble
 from kerasrecipes.callbacks.plateau import EarlyStopping, HalveLROnPlateau
 
@@ -35,6 +36,10 @@ def recipe(monitor="val_loss", ensemble="top_k", *, patience=3, factor=0.5, min_
     neither the halving nor early stopping is included: the list is the
     snapshot collector (plus BackupAndRestore).
 
+    Every argument is checked here, before any training; a `monitor` the
+    first epoch does not log is a `ValueError` at the end of that epoch,
+    naming the metrics that exist.
+
     Args:
         monitor: Metric for all callbacks. Defaults to `"val_loss"`.
         ensemble: `"top_k"`, `"snapshot"`, `"every"` or `None`. Defaults to `"top_k"`.
@@ -62,13 +67,14 @@ def recipe(monitor="val_loss", ensemble="top_k", *, patience=3, factor=0.5, min_
     >>> model.fit(x, y, validation_split=0.1, epochs=30, callbacks=callbacks)
     >>> ensemble_model = callbacks[0].ensemble()
     """
+    check_monitor(monitor)
     if ensemble not in _ENSEMBLES:
         raise ValueError(f"ensemble must be one of {_ENSEMBLES}. Received ensemble={ensemble!r}")
-    if not isinstance(patience, int) or patience < 1:
-        raise ValueError(f"patience must be an integer >= 1. Received patience={patience!r}")
+    patience = check_count("patience", patience, minimum=1)
     if early_stopping_patience is None:
         early_stopping_patience = 2 * patience + 1
-    elif not isinstance(early_stopping_patience, int) or early_stopping_patience <= patience:
+    elif (not isinstance(early_stopping_patience, int) or isinstance(early_stopping_patience, bool)
+          or early_stopping_patience <= patience):
         raise ValueError(
             "early_stopping_patience must be an integer larger than patience, or the "
             "run stops before the LR is ever halved. Received "

@@ -6,7 +6,7 @@ import warnings
 import keras
 import numpy as np
 
-from kerasrecipes.callbacks._monitor import ResumableMixin
+from kerasrecipes.callbacks._monitor import Resumable, check_count, check_number, print_msg
 from kerasrecipes.callbacks.plateau import _settable_lr
 
 
@@ -63,8 +63,9 @@ def recalibrate_batchnorm(model, data, batch_size: int = 128, steps: int | None 
     Example:
     >>> recalibrate_batchnorm(model, x_train)
     """
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer. Received batch_size={batch_size!r}")
+    check_count("batch_size", batch_size, minimum=1)
+    if steps is not None:
+        check_count("steps", steps, minimum=1)
     layers = _batchnorm_layers(model)
     if not layers:
         return 0
@@ -89,7 +90,7 @@ def recalibrate_batchnorm(model, data, batch_size: int = 128, steps: int | None 
     return used
 
 
-class SWA(ResumableMixin, keras.callbacks.Callback):
+class SWA(Resumable):
     """Stochastic weight averaging (Izmailov et al. 2018).
 
     From `start_epoch` on, keeps a running uniform average of the weights taken
@@ -98,9 +99,12 @@ class SWA(ResumableMixin, keras.callbacks.Callback):
     for it (`recalibrate_batchnorm`). Keras has an exponential moving average
     (`optimizer(use_ema=True)`, `SwapEMAWeights`) but not SWA's equal-weight
     average over the tail of training. Costs one copy of the weights in memory.
+    A `start_epoch` past the fit's last epoch (it would average nothing) is a
+    `ValueError` at `on_train_begin`, before any training.
 
     Args:
-        start_epoch: 0-based epoch from whose end weights are averaged.
+        start_epoch: The first epoch (1-based, as Keras's progress bar counts)
+            whose end-of-epoch weights enter the average.
         lr: Constant LR from `start_epoch` on (SWA's high constant LR); `None`
             leaves the LR alone. Needs a settable LR. Defaults to `None`.
         data: Training inputs to recompute BatchNorm statistics with at the end
@@ -115,22 +119,21 @@ class SWA(ResumableMixin, keras.callbacks.Callback):
         averaged: Number of epochs in the average after `fit`.
 
     Example:
-    >>> model.fit(x, y, epochs=20, callbacks=[SWA(start_epoch=15, lr=0.01, data=x)])
+    >>> model.fit(x, y, epochs=20, callbacks=[SWA(start_epoch=16, lr=0.01, data=x)])  # epochs 16-20
     """
 
+    state_fields = ("averaged",)
+    weight_fields = ("average",)
+
     def __init__(self, start_epoch, lr=None, data=None, batch_size=128, verbose=0, backup_dir=None):
-        if not isinstance(start_epoch, (int, np.integer)) or isinstance(start_epoch, bool) or start_epoch < 0:
-            raise ValueError(f"start_epoch must be an integer >= 0. Received start_epoch={start_epoch!r}")
-        if lr is not None and not (isinstance(lr, (int, float)) and lr > 0):
-            raise ValueError(f"lr must be a positive float or None. Received lr={lr!r}")
-        super().__init__()
-        self.start_epoch = int(start_epoch)
+        self.start_epoch = check_count("start_epoch", start_epoch, minimum=1)
+        if lr is not None:
+            check_number("lr", lr, low=0.0, low_open=True)
+        self.batch_size = check_count("batch_size", batch_size, minimum=1)
+        super().__init__(backup_dir=backup_dir, verbose=verbose)
         self.lr = lr
         self.data = data
-        self.batch_size = batch_size
-        self.verbose = verbose
-        self._init_resumable(backup_dir)
-        self._average = None
+        self.average = None
         self.averaged = 0
 
     def __deepcopy__(self, memo):
@@ -142,38 +145,41 @@ class SWA(ResumableMixin, keras.callbacks.Callback):
                 setattr(clone, key, copy.deepcopy(value, memo))
         return clone
 
-    def on_train_begin(self, logs=None):
+    def reset(self):
+        epochs = (self.params or {}).get("epochs")
+        if epochs is not None and self.start_epoch > epochs:
+            raise ValueError(
+                f"SWA would average nothing: start_epoch={self.start_epoch} is past the last epoch of "
+                f"this fit (epochs={epochs}). Pass a start_epoch between 1 and {epochs}. "
+                f"Received start_epoch={self.start_epoch}"
+            )
         if self.lr is not None:
             _settable_lr(self.model.optimizer, "SWA(lr=...)")
-        self._average = None
+        self.average = None
         self.averaged = 0
-        self._resume_train_begin()
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._resume_epoch_begin(epoch)
-        if self.lr is not None and epoch >= self.start_epoch:
+    def begin_epoch(self, epoch):
+        if self.lr is not None and epoch + 1 >= self.start_epoch:
             self.model.optimizer.learning_rate = self.lr
 
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch >= self.start_epoch:
-            weights = self.model.get_weights()
-            if self._average is None:
-                self._average = [np.array(w, copy=True) for w in weights]
-            else:
-                n = self.averaged
-                for avg, w in zip(self._average, weights):
-                    if np.issubdtype(avg.dtype, np.floating):
-                        avg += (w - avg) / (n + 1.0)
-                    else:  # integer state (e.g. counters) is not averaged
-                        avg[...] = w
-            self.averaged += 1
-        self._resume_epoch_end(epoch)
-
-    def on_train_end(self, logs=None):
-        self._resume_train_end()
-        if self._average is None:
+    def end_epoch(self, epoch, logs):
+        if epoch + 1 < self.start_epoch:
             return
-        self.model.set_weights(self._average)
+        weights = self.model.get_weights()
+        if self.average is None:
+            self.average = weights
+        else:
+            n = self.averaged
+            # A new list (not an in-place update), so the resumable state sees it changed;
+            # integer state (e.g. counters) is not averaged.
+            self.average = [avg + (w - avg) / (n + 1.0) if np.issubdtype(avg.dtype, np.floating) else w
+                            for avg, w in zip(self.average, weights)]
+        self.averaged += 1
+
+    def end_training(self, logs):
+        if self.average is None:
+            return
+        self.model.set_weights(self.average)
         has_bn = bool(_batchnorm_layers(self.model))
         if has_bn and self.data is not None:
             recalibrate_batchnorm(self.model, self.data, batch_size=self.batch_size)
@@ -186,14 +192,4 @@ class SWA(ResumableMixin, keras.callbacks.Callback):
                 stacklevel=2,
             )
         if self.verbose > 0:
-            print(f"SWA: swapped in the average of {self.averaged} epochs.")
-
-    def _get_state(self):
-        arrays = {}
-        if self._average is not None:
-            arrays[f"swa-n{self.averaged:05d}"] = self._average
-        return {"averaged": self.averaged}, arrays
-
-    def _set_state(self, state, arrays):
-        self.averaged = state["averaged"]
-        self._average = next(iter(arrays.values()), None)
+            print_msg(f"SWA: swapped in the average of {self.averaged} epochs.")

@@ -48,7 +48,7 @@ class Driver:
             stamp(self.model, float(epoch))
             logs = {monitor: value, **(extra or {})}
             cb.on_epoch_end(epoch, logs)
-            self.lrs.append(logs.get("lr"))
+            self.lrs.append(logs.get("learning_rate"))
             self.epochs_run += 1
             if self.model.stop_training:
                 break

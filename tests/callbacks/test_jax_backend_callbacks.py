@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent(
     m = model(3.0)
     cbs = kr.callbacks.recipe("loss", patience=1, k=2, verbose=0) + [kr.callbacks.SWA(3, data=x)]
     h = m.fit(x, y, batch_size=16, epochs=6, verbose=0, shuffle=False, callbacks=cbs)
-    assert len(h.history["lr"]) == len(h.history["loss"])
+    assert len(h.history["learning_rate"]) == len(h.history["loss"]) and "lr" not in h.history
     assert len(cbs[0].members) == 2 and cbs[0].ensemble().predict(x[:3], verbose=0).shape == (3, 2)
 
     steps = 6  # 96 / 16
@@ -32,7 +32,7 @@ SCRIPT = textwrap.dedent(
     m.compile(keras.optimizers.SGD(kr.schedules.CyclicCosine(0.1, 2 * steps)), "sparse_categorical_crossentropy")
     snap = kr.callbacks.CheckpointEnsemble("snapshot", k=3, monitor="loss")
     m.fit(x, y, batch_size=16, epochs=6, verbose=0, callbacks=[snap])
-    assert [s.epoch for s in snap.members] == [1, 3, 5], snap.members
+    assert [s.epoch for s in snap.members] == [2, 4, 6], snap.members  # 1-based
 
     m = model(0.01)
     before = [w.copy() for w in m.get_weights()]

@@ -53,7 +53,7 @@ def test_rolls_back_to_best_weights_at_each_halving():
     for epoch, v in enumerate([1.0, 0.4, 0.7]):  # best is epoch 1; halving at epoch 2
         stamp(model, float(epoch))
         cb.on_epoch_end(epoch, {"val_loss": v})
-    assert cb.halvings == 1 and cb.best_epoch == 1
+    assert cb.halvings == 1 and cb.best_epoch == 2  # 1-based: the second epoch
     for w in model.get_weights():
         np.testing.assert_array_equal(w, np.full(w.shape, 1.0, w.dtype))
 
@@ -63,7 +63,7 @@ def test_stops_after_max_halvings_leaving_best_weights():
     d = Driver(HalveLROnPlateau(patience=2, max_halvings=2, verbose=0), tiny_model(0.1)).run(values)
     # halvings at epochs 3 and 5; the third exhausted patience (epoch 7) stops.
     assert d.callback.halvings == 2
-    assert d.epochs_run == 8 and d.callback.stopped_epoch == 7
+    assert d.epochs_run == 8 and d.callback.stopped_epoch == 8  # 1-based
     np.testing.assert_allclose(d.lrs[-1], 0.025, rtol=1e-6)
     for w in d.model.get_weights():
         np.testing.assert_array_equal(w, np.ones_like(w))  # epoch 1's stamp
@@ -96,21 +96,37 @@ def test_schedule_optimizer_is_a_clear_error():
         model.fit(x, y, epochs=1, verbose=0, callbacks=[HalveLROnPlateau()])
 
 
-def test_missing_metric_warns_with_available_names():
-    d = Driver(HalveLROnPlateau("val_auc", verbose=0), tiny_model(0.1))
-    with pytest.warns(UserWarning, match="val_auc.*Available metrics are.*loss"):
-        d.callback.on_train_begin()
-        d.callback.on_epoch_end(0, {"loss": 1.0})
+@pytest.mark.parametrize("make", [lambda: HalveLROnPlateau("val_acc", verbose=0),
+                                  lambda: EarlyStopping("val_acc", patience=2)])
+def test_misspelled_monitor_raises_at_the_first_epoch_end_naming_the_metrics(make):
+    x, y = tiny_data(32)
+    model = tiny_model(0.1)
+    with pytest.raises(ValueError, match="'val_acc'.*end of epoch 1.*Available metrics are: .*val_accuracy"):
+        model.fit(x, y, validation_data=(x, y), epochs=3, verbose=0, callbacks=[make()])
+    assert model.optimizer.iterations.numpy() == 1  # one epoch of one batch, then the error
 
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"factor": 2.0}, "factor"), ({"patience": -1}, "patience"), ({"max_halvings": 1.5}, "max_halvings"),
-     ({"mode": "up"}, "mode"), ({"monitor": ""}, "monitor")],
+    [({"factor": 2.0}, "factor"), ({"factor": "half"}, "factor must be a number in \\(0.0, 1.0\\). Received factor='half'"),
+     ({"patience": -1}, "patience"), ({"max_halvings": 1.5}, "max_halvings"), ({"cooldown": True}, "cooldown"),
+     ({"min_lr": -1e-3}, "min_lr"), ({"min_delta": -0.1}, "min_delta"), ({"mode": "up"}, "mode"),
+     ({"monitor": ""}, "monitor"), ({"verbose": 3}, "verbose"), ({"backup_dir": 3}, "backup_dir")],
 )
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         HalveLROnPlateau(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"patience": -1}, "patience must be an integer >= 0. Received patience=-1"),
+     ({"start_from_epoch": -2}, "start_from_epoch"), ({"baseline": "low"}, "baseline"),
+     ({"min_delta": float("nan")}, "min_delta"), ({"mode": "down"}, "mode"), ({"monitor": None}, "monitor")],
+)
+def test_early_stopping_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        EarlyStopping(**kwargs)
 
 
 def test_real_fit_logs_lr_and_decides_from_history():
@@ -118,7 +134,8 @@ def test_real_fit_logs_lr_and_decides_from_history():
     model = tiny_model(lr=2.0)  # too high: the loss stalls and halvings happen
     history = model.fit(x, y, batch_size=16, epochs=8, verbose=0, shuffle=False,
                         callbacks=[HalveLROnPlateau("loss", patience=1, restore_best_weights=False, verbose=0)])
-    lrs, losses = history.history["lr"], history.history["loss"]
+    assert "lr" not in history.history  # one LR column, Keras's name
+    lrs, losses = history.history["learning_rate"], history.history["loss"]
     assert len(lrs) == len(losses) and lrs[0] == pytest.approx(2.0)
     # Replay the rule on the recorded losses: the LR of epoch e+1 is halved iff
     # epoch e did not improve on the best so far (patience 1, no cooldown).
@@ -132,13 +149,30 @@ def test_real_fit_logs_lr_and_decides_from_history():
     np.testing.assert_allclose(lrs, expected[: len(lrs)], rtol=1e-6)
 
 
-def test_early_stopping_is_keras_with_mode_from_name():
+def test_early_stopping_mode_from_name_and_best_weights():
     es = EarlyStopping("val_accuracy", patience=1, restore_best_weights=True)
-    assert isinstance(es, keras.callbacks.EarlyStopping) and es.mode == "max"
+    assert es.mode == "max"
     d = Driver(es, tiny_model(0.1)).run([0.5, 0.7, 0.6, 0.6, 0.6], monitor="val_accuracy")
-    assert d.epochs_run == 3 and es.best_epoch == 1
+    assert d.epochs_run == 3 and es.best_epoch == 2 and es.stopped_epoch == 3  # 1-based
     for w in d.model.get_weights():
         np.testing.assert_array_equal(w, np.ones_like(w))
+
+
+def keras_early_stopping_run(values, **kwargs):
+    """(epochs run, 0-based best epoch) under Keras's own EarlyStopping, fed the same values."""
+    d = Driver(keras.callbacks.EarlyStopping(**kwargs), tiny_model(0.1)).run(values)
+    return d.epochs_run, d.callback.best_epoch
+
+
+@pytest.mark.parametrize("kwargs", [dict(patience=2), dict(patience=3, min_delta=0.05),
+                                    dict(patience=2, baseline=0.8), dict(patience=1, start_from_epoch=4),
+                                    dict(patience=0)])
+def test_early_stopping_stops_where_keras_does(kwargs):
+    rng = np.random.default_rng(len(kwargs) + kwargs["patience"])
+    values = list(1.0 - 0.02 * np.arange(30) + 0.08 * rng.normal(size=30))
+    epochs_run, best = keras_early_stopping_run(values, restore_best_weights=True, **kwargs)
+    d = Driver(EarlyStopping(restore_best_weights=True, **kwargs), tiny_model(0.1)).run(values)
+    assert d.epochs_run == epochs_run and d.callback.best_epoch == best + 1
 
 
 def test_verbose_messages(capsys):

@@ -30,12 +30,12 @@ def test_real_fit_with_the_recipe():
     history = model.fit(x[:64], y[:64], validation_data=(x[64:], y[64:]), batch_size=16, epochs=8,
                         verbose=0, callbacks=cbs)
     val = history.history["val_loss"]
-    assert len(history.history["lr"]) == len(val)
+    assert len(history.history["learning_rate"]) == len(val) and "lr" not in history.history
     # the ensemble holds the 3 best epochs of the run
     assert sorted(m.metric for m in cbs[0].members) == pytest.approx(sorted(val)[:3])
     # and the model ends on the best epoch's weights
     best = np.argmin(val)
-    assert cbs[1].best_epoch == best
+    assert cbs[1].best_epoch == best + 1  # 1-based
     assert model.evaluate(x[64:], y[64:], verbose=0)[0] == pytest.approx(val[best], rel=1e-5)
     assert cbs[0].ensemble().predict(x[:4], verbose=0).shape == (4, 3)
 
@@ -45,3 +45,15 @@ def test_bad_arguments():
         recipe(ensemble="bagging")
     with pytest.raises(ValueError, match="early_stopping_patience"):
         recipe(patience=3, early_stopping_patience=2)
+    with pytest.raises(ValueError, match="patience must be an integer >= 1. Received patience=0"):
+        recipe(patience=0)
+    with pytest.raises(ValueError, match="factor"):
+        recipe(factor="half")
+    with pytest.raises(ValueError, match="monitor"):
+        recipe(monitor=3)
+
+
+def test_misspelled_monitor_in_the_recipe_raises_after_the_first_epoch():
+    x, y = tiny_data(32)
+    with pytest.raises(ValueError, match="'val_los'.*Available metrics are: .*val_loss"):
+        tiny_model().fit(x, y, validation_data=(x, y), epochs=3, verbose=0, callbacks=recipe("val_los", verbose=0))

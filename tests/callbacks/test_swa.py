@@ -18,7 +18,7 @@ class Recorder(keras.callbacks.Callback):
 def test_swa_swaps_in_the_uniform_average_from_start_epoch():
     x, y = tiny_data(64)
     model = tiny_model(lr=0.3)
-    rec, swa = Recorder(), SWA(start_epoch=2, lr=0.05)
+    rec, swa = Recorder(), SWA(start_epoch=3, lr=0.05)  # 1-based: epochs 3, 4, 5
     model.fit(x, y, batch_size=16, epochs=5, verbose=0, callbacks=[rec, swa])
     assert swa.averaged == 3
     expected = [np.mean([w[i] for w in rec.weights[2:]], axis=0) for i in range(len(rec.weights[0]))]
@@ -51,11 +51,11 @@ def test_recalibrate_batchnorm_is_the_equal_weight_batch_average():
 def test_swa_recalibrates_batchnorm_with_data_and_warns_without():
     x, y = tiny_data(64)
     model = tiny_model(lr=0.1, bn=True)
-    model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[SWA(start_epoch=1, data=(x, y), batch_size=32)])
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[SWA(start_epoch=2, data=(x, y), batch_size=32)])
     mean, _ = bn_input_reference(model, x, 32)
     np.testing.assert_allclose(model.layers[1].moving_mean.numpy(), mean, rtol=1e-4, atol=1e-6)
     with pytest.warns(UserWarning, match="recalibrate_batchnorm"):
-        tiny_model(bn=True).fit(x, y, epochs=2, verbose=0, callbacks=[SWA(start_epoch=0)])
+        tiny_model(bn=True).fit(x, y, epochs=2, verbose=0, callbacks=[SWA(start_epoch=1)])
 
 
 def test_swa_deepcopy_shares_data():
@@ -66,14 +66,27 @@ def test_swa_deepcopy_shares_data():
     assert clone.data is x and clone.start_epoch == 3
 
 
-def test_bad_arguments():
-    with pytest.raises(ValueError, match="start_epoch"):
-        SWA(-1)
-    with pytest.raises(ValueError, match="lr"):
-        SWA(1, lr=0)
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(start_epoch=0), "start_epoch must be an integer >= 1. Received start_epoch=0"),
+    (dict(start_epoch=2.0), "start_epoch"), (dict(start_epoch=1, lr=0), "lr"),
+    (dict(start_epoch=1, batch_size=0), "batch_size"), (dict(start_epoch=1, verbose="yes"), "verbose")])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SWA(**kwargs)
+
+
+def test_start_epoch_past_the_fit_is_refused_before_training():
+    x, y = tiny_data(32)
+    model = tiny_model()
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="average nothing: start_epoch=10 .*epochs=2"):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[SWA(start_epoch=10)])
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    with pytest.raises(ValueError, match="steps"):
+        recalibrate_batchnorm(model, x, steps=0)
 
 
 def test_verbose_message(capsys):
     x, y = tiny_data(32)
-    tiny_model().fit(x, y, epochs=2, verbose=0, callbacks=[SWA(start_epoch=0, verbose=1)])
+    tiny_model().fit(x, y, epochs=2, verbose=0, callbacks=[SWA(start_epoch=1, verbose=1)])
     assert "average of 2 epochs" in capsys.readouterr().out
