@@ -8,10 +8,19 @@ import pytest
 from kerasrecipes import precision
 from kerasrecipes.precision import choose
 
+
+
+@pytest.fixture(autouse=True)
+def _fixed_seed():
+    # Replaces conftest's autouse fixture for this module: nothing here builds a model or draws random
+    # numbers, and its keras.backend.clear_session() teardown (a full gc) cost 0.5-4 s per test.
+    yield
+
+
 NO_BF16 = "fpu sse2 avx avx2 fma avx512f"  # an AVX-512 CPU without bfloat16 units (Skylake-SP)
 
 
-# One test per decision table, not one per row: the autouse clear_session costs ~0.7 s a test.
+# One test per decision table (a failing row shows itself in the assertion), not one test per row.
 CPU_CASES = [
     ("fpu avx avx2 fma", "float32"),  # the AMD EPYC this project is measured on
     (NO_BF16, "float32"),  # avx512f alone is not bfloat16
