@@ -9,7 +9,6 @@ from kerasrecipes import precision
 from kerasrecipes.precision import choose
 
 
-
 @pytest.fixture(autouse=True)
 def _fixed_seed():
     # Replaces conftest's autouse fixture for this module: nothing here builds a model or draws random
