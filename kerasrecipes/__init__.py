@@ -19,6 +19,7 @@ from kerasrecipes import callbacks
 from kerasrecipes import ensembles
 from kerasrecipes import schedules
 from kerasrecipes import presets
+from kerasrecipes import sizing
 from kerasrecipes import babysit
 from kerasrecipes import diagnose
 from kerasrecipes import experiments

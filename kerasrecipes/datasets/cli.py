@@ -87,7 +87,7 @@ def from_args(args, *, log=None):
             given.append("skip_bad_files")
         if given:
             flags = ", ".join("--" + name.replace("_", "-") for name in given)
-            raise ValueError(f"{flags} only apply to --data DIR")
+            raise ValueError(f"{flags} {'apply' if len(given) > 1 else 'applies'} only with --data DIR")
         return load(getattr(args, "dataset", None) or "sample")
     from kerasrecipes.datasets.folder import load_folder
 

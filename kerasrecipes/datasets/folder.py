@@ -75,9 +75,10 @@ def index(directory, class_names=None):
             continue
         for folder, subfolders, files in os.walk(root, followlinks=True):
             subfolders.sort()
+            inside = os.path.join(name, folder[len(root) + 1:]) if folder != root else name
             for file in sorted(files):
                 if file.lower().endswith(_headers.EXTENSIONS):
-                    paths.append(os.path.relpath(os.path.join(folder, file), directory))
+                    paths.append(os.path.join(inside, file))  # relative to directory (posixpath.relpath: 10x slower)
                     labels.append(label)
     if class_names is None:
         empty = [n for i, n in enumerate(names) if i not in set(labels)]

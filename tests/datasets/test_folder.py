@@ -215,6 +215,11 @@ def test_folder_problems(tmp_path):
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "a" / "x.png")
     with pytest.raises(ValueError, match=r"class folder\(s\) b .*hold no images"):
         datasets.load_folder(tmp_path)
+    (tmp_path / "b" / "deeper").mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "b" / "deeper" / "y.jpg")
+    (tmp_path / "b" / "notes.txt").write_text("not an image extension: not indexed")
+    names, paths, labels = folder_module.index(tmp_path)  # nested folders count, other files do not
+    assert names == ["a", "b"] and paths == ["a/x.png", "b/deeper/y.jpg"] and labels.tolist() == [0, 1]
 
 
 def _bytes(image, fmt, **kwargs):
@@ -256,5 +261,5 @@ def test_cli_flags(clean):
         parser.parse_args(["--dataset", "sample", "--data", clean])
     with pytest.raises(SystemExit):
         parser.parse_args(["--data", clean, "--image-size", "0,4"])
-    with pytest.raises(ValueError, match="--image-size, --test-dir only apply to --data DIR"):
+    with pytest.raises(ValueError, match="--image-size, --test-dir apply only with --data DIR"):
         data_cli.from_args(parser.parse_args(["--image-size", "8,8", "--test-dir", clean]))
