@@ -1,10 +1,15 @@
-"""The notes' experiments, reproducible: one model per variant, same data, same seed, curves overlaid.
+"""The sources' classic experiments, reproducible: one model per variant, same data, same seed, curves overlaid.
 
-The notes compare zero, small-random, Xavier and He initialization on a
-VGG-like net; sigmoid against tanh against the ReLU family; BatchNorm before or
-after the nonlinearity; and a dropout sweep from 0.0 to 0.9. `compare` runs any
-such comparison for a model builder; the `compare_*` functions are the notes'
-four, built on the `kerasrecipes.models` factories.
+cs231n and Wei's "Must Know Tips/Tricks" compare zero, small-random, Xavier
+and He initialization; Wei's tips and Hung-yi Lee's compare sigmoid and tanh
+against the ReLU family and maxout; cs231n places BatchNorm before the
+nonlinearity (Ioffe & Szegedy) and asks what happens after it; and Srivastava
+et al. (2014) sweep the dropout rate from 0.0 to 0.9. `compare` runs any such
+comparison for a model builder; the `compare_*` functions are those four,
+built on the `kerasrecipes.models` factories.
+
+Memory: `compare` calls `kerasrecipes.clear_session()` before each variant, so
+a long comparison in a notebook stays flat (`tests/test_memory.py`).
 """
 
 import html
@@ -14,7 +19,8 @@ import time
 import keras
 import numpy as np
 
-from kerasrecipes import plots
+from kerasrecipes import optimizers, plots
+from kerasrecipes.memory import clear_session
 
 INITIALIZERS = ("zeros", "small_random", "glorot", "he")
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu", "elu", "maxout")
@@ -145,7 +151,11 @@ def compare(builder, variants, data, epochs=5, *, batch_size=128, optimizer="ada
 
     Before each variant the global seed is reset (`keras.utils.set_random_seed`),
     so the variants differ only in what the variant changes: the same data
-    order, the same initial draws where the architectures agree.
+    order, the same initial draws where the architectures agree. Before that,
+    `kerasrecipes.clear_session()` frees what the previous variant's fit left
+    behind (Keras's global state and TensorFlow's traced gradients), so memory
+    stays flat however many variants run; build no model before the call that
+    `builder` reuses.
 
     Args:
         builder: `builder(**kwargs) -> keras.Model`. An uncompiled model is
@@ -156,7 +166,8 @@ def compare(builder, variants, data, epochs=5, *, batch_size=128, optimizer="ada
             `((x, y), (x_val, y_val))`; uint8 images are scaled to [0, 1].
         epochs: Epochs per variant. Defaults to `5`.
         batch_size: Defaults to `128`.
-        optimizer: Optimizer name for uncompiled models. Defaults to "adam".
+        optimizer: Optimizer name for uncompiled models, one of
+            `kerasrecipes.optimizers.NAMES`. Defaults to "adam".
         learning_rate: Its learning rate. Defaults to `1e-3`.
         loss: Defaults to "sparse_categorical_crossentropy".
         metrics: Defaults to `("accuracy",)`.
@@ -183,17 +194,18 @@ def compare(builder, variants, data, epochs=5, *, batch_size=128, optimizer="ada
             raise ValueError(f"variants[{name!r}] must be a dict of builder kwargs. Received {kwargs!r}")
     if int(epochs) != epochs or epochs < 1:
         raise ValueError(f"epochs must be a positive integer. Received epochs={epochs!r}")
+    optimizers.build(optimizer, learning_rate)  # checks both before any work
     (x, y), (xv, yv) = _split(data)
     x, xv = _as_float(x), _as_float(xv)
     table, histories = [], {}
     for name, kwargs in variants.items():
+        clear_session()
         keras.utils.set_random_seed(seed)
         model = builder(**kwargs)
         if not isinstance(model, keras.Model):
             raise ValueError(f"builder(**variants[{name!r}]) must return a keras.Model. Received {type(model).__name__}")
         if not model.compiled:
-            opt = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
-            model.compile(optimizer=opt, loss=loss, metrics=list(metrics))
+            model.compile(optimizer=optimizers.build(optimizer, learning_rate), loss=loss, metrics=list(metrics))
         cbs = callbacks(name) if callable(callbacks) else list(callbacks or [])
         start = time.perf_counter()
         history = model.fit(x, y, validation_data=(xv, yv), epochs=int(epochs), batch_size=batch_size,
@@ -235,7 +247,7 @@ def compare_initializers(data, epochs=5, *, initializers=INITIALIZERS, model="vg
                          activation="relu", **kwargs):
     """Zero, small random (N(0, 0.01)), Glorot (Xavier) and He initialization on the same net.
 
-    The notes' expectations: zeros never break the symmetry (every unit of a
+    What cs231n and Wei's "Must Know Tips/Tricks" expect: zeros never break the symmetry (every unit of a
     layer stays identical, the net learns like a linear model or not at all);
     small random numbers vanish through depth; Glorot and He keep the signal
     alive, He being the one derived for ReLU.
@@ -245,7 +257,7 @@ def compare_initializers(data, epochs=5, *, initializers=INITIALIZERS, model="vg
         epochs: Epochs per variant. Defaults to `5`.
         initializers: Names the factories accept ("zeros", "small_random",
             "glorot", "he", "lecun") or Keras initializers. Defaults to the four above.
-        model: "vgg" (a small VGG-like net without BatchNorm, as in the notes)
+        model: "vgg" (a small VGG-like net without BatchNorm, so initialization shows)
             or "mlp". Defaults to "vgg".
         model_kwargs: Overrides for the factory, e.g. `{"filters": (32, 64)}`.
         activation: Activation of every unit. Defaults to "relu".
@@ -265,7 +277,7 @@ def compare_activations(data, epochs=5, *, activations=ACTIVATIONS, model="vgg",
     """Sigmoid, tanh, ReLU, leaky ReLU, PReLU, RReLU, ELU and maxout on the same net.
 
     Each gets its matching initialization ("auto": He for the ReLU family,
-    Glorot for tanh/sigmoid), as the notes pair them.
+    Glorot for tanh/sigmoid), the pairing of He et al. (2015) and Wei's tips.
 
     Args:
         data, epochs, model, model_kwargs, **kwargs: as for `compare_initializers`.
@@ -282,11 +294,10 @@ def compare_activations(data, epochs=5, *, activations=ACTIVATIONS, model="vgg",
 
 
 def compare_dropout(data, epochs=5, *, rates=DROPOUT_RATES, model="vgg", model_kwargs=None, **kwargs):
-    """The notes' dropout sweep, rate 0.0 to 0.9.
+    """A dropout sweep, rate 0.0 to 0.9 (as Srivastava et al. 2014 vary it).
 
-    For "vgg" the dropout follows every convolution, before its activation, as
-    in the notes' Keras code ("conv-drop-act"); for "mlp" it follows every
-    hidden unit.
+    For "vgg" the dropout follows every convolution, before its activation
+    ("conv-drop-act"); for "mlp" it follows every hidden unit.
 
     Args:
         data, epochs, model, model_kwargs, **kwargs: as for `compare_initializers`.

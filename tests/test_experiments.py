@@ -55,6 +55,8 @@ def test_compare_rejects_bad_arguments(tiny):
         experiments.compare(_builder, {"a": {}}, tiny, epochs=0)
     with pytest.raises(ValueError, match="data must be"):
         experiments.compare(_builder, {"a": {}}, [1, 2, 3])
+    with pytest.raises(ValueError, match="Received optimizer='adagrad'"):  # kerasrecipes.optimizers.build's names
+        experiments.compare(_builder, {"a": {}}, tiny, optimizer="adagrad")
     with pytest.raises(ValueError, match="rates"):
         experiments.compare_dropout(tiny, rates=(0.0, 1.0))
     with pytest.raises(ValueError, match="model must be"):
@@ -92,3 +94,20 @@ def test_default_vgg_builds_and_trains(tiny):
     result = experiments.compare_initializers(((x[:128], y[:128]), (xv[:64], yv[:64])), epochs=1,
                                               initializers=("he",), batch_size=64)
     assert result.table[0]["variant"] == "he" and np.isfinite(result.table[0]["loss"])
+
+
+def test_compare_clears_the_session_before_each_variant(tiny):
+    """kerasrecipes.clear_session() per variant: Keras's state restarts, so every variant's layers get the
+    same names (the memory side is held in tests/test_memory.py)."""
+    names = []
+
+    def builder():
+        model = _builder()
+        names.append([layer.name for layer in model.layers])
+        return model
+
+    keras.layers.Dense(1)  # state from before compare: a name taken
+    result = experiments.compare(builder, {"a": {}, "b": {}, "c": {}}, tiny, epochs=1, batch_size=100,
+                                 optimizer="sgd", learning_rate=0.05)
+    assert names[0] == names[1] == names[2] == ["flatten", "dense", "dense_1"]
+    assert [r["variant"] for r in result.table] == ["a", "b", "c"]
