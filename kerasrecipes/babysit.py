@@ -1,4 +1,4 @@
-"""Babysitting checks: the steps the notes run before any long training, in seconds.
+"""Babysitting checks: the steps cs231n runs before any long training, in seconds.
 
 cs231n's "babysitting the learning process": check the initial loss; add
 regularization and see the loss go up; overfit a small sample to zero loss;
@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasrecipes.callbacks.stats import gradient_function
+from kerasrecipes._gradients import gradient_function
 
 _CE_NAMES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
 
@@ -386,7 +386,7 @@ def sanity_check(
     batch_size=32,
     checks=None,
 ):
-    """Run the notes' babysitting steps on a classifier in seconds, leaving it unchanged.
+    """Run cs231n's babysitting steps on a classifier in seconds, leaving it unchanged.
 
     Checks, in order, and the failure each one catches:
     1. "initial_loss": with no training, the cross-entropy is about ln(C)
@@ -408,7 +408,7 @@ def sanity_check(
        memorizes shuffled labels too.) Needs `signal_min_examples`.
 
     Training runs on copies of the weights (stateless), with regularization
-    off as the notes ask; after every check all model variables are verified to
+    off as cs231n asks; after every check all model variables are verified to
     hold their values from before (and put back if not). The model's compiled
     optimizer is never touched.
 

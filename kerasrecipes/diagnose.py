@@ -1,6 +1,7 @@
-"""Read a training History and say what is wrong, with the evidence and the seeds' remedy.
+"""Read a training History and say what is wrong, with the evidence and the remedy its sources give.
 
-The notes teach by looking at curves: "a huge train/val gap means overfitting";
+cs231n's "babysitting the learning process", Wei's "Must Know Tips/Tricks" and Hung-yi Lee's
+tips teach by looking at curves: "a huge train/val gap means overfitting";
 "no gap at low accuracy means underfitting"; "a loss curve that looks too linear
 means the learning rate is low"; "if you got NaN your network exploded and the
 learning rate is high"; "accuracy still going up: train longer"; "stopped making
@@ -9,8 +10,8 @@ related to the batch size". `diagnose` turns each sentence into a test on the
 numbers of a History, so a notebook user gets the reading without the squinting.
 
 Also here: `load_history` / `save_history` (a History, a dict of lists, a JSON or
-CSVLogger file, or a run directory), and `sanity_check` re-exported from
-`kerasrecipes.babysit`.
+CSVLogger file, or a run directory). The checks that train (`sanity_check`)
+live in `kerasrecipes.babysit`; this module only reads.
 """
 
 import csv
@@ -23,6 +24,7 @@ import os
 import numpy as np
 
 from kerasrecipes import _io
+from kerasrecipes._stats import as_layer_stats, moving_average
 
 # Metric names Keras writes for classification accuracy, in order of preference.
 _ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
@@ -213,35 +215,6 @@ def load_batch_losses(batch_losses):
 
 # --------------------------------------------------------------------------- helpers
 
-def moving_average(values, window):
-    """Centred moving average that ignores NaN and keeps the length (the seeds' "moving average").
-
-    Near the ends the window shrinks to the values that exist, so the curve does
-    not lag or droop at the edges.
-
-    Args:
-        values: 1-D sequence of numbers.
-        window: Window length in points; 1 or less returns the values unchanged.
-
-    Returns:
-        A float array of the same length.
-
-    Example:
-    >>> moving_average([1.0, 2.0, 3.0, 4.0], 3)
-    array([1.5, 2. , 3. , 3.5])
-    """
-    values = np.asarray(values, dtype="float64")
-    window = int(window)
-    if window <= 1 or len(values) < 2:
-        return values.copy()
-    finite = np.isfinite(values)
-    kernel = np.ones(window)
-    sums = np.convolve(np.where(finite, values, 0.0), kernel, mode="same")
-    counts = np.convolve(finite.astype("float64"), kernel, mode="same")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-
-
 def accuracy_key(history):
     """The training-accuracy column of a history dict, or None (e.g. "accuracy", "acc")."""
     for key in _ACCURACY_KEYS:
@@ -271,7 +244,7 @@ class Finding:
     Attributes:
         name: A stable identifier, e.g. "overfitting", "lr_too_high".
         evidence: The numbers from the history that triggered it, as a sentence.
-        remedy: What the notes recommend doing about it.
+        remedy: What cs231n, Wei's tips or Hung-yi Lee's tips recommend doing about it.
         values: The same numbers as a dict, for programs.
     """
 
@@ -501,8 +474,6 @@ def _check_noisy_batches(batch, noise, window):
 
 
 def _check_layer_stats(stats, dead, vanishing, exploding):
-    from kerasrecipes.callbacks.stats import as_layer_stats  # lazy: keeps this module numpy-only
-
     stats = as_layer_stats(stats)
     findings = []
     dead_layers = {}
@@ -614,7 +585,7 @@ def diagnose(
         noise_window: Moving-average window, in batches, for that width.
             Defaults to `20`.
         dead: Fraction of never-active ReLU units in a layer that is flagged.
-            Defaults to `0.25` (the notes: "as much as 40% can be dead").
+            Defaults to `0.25` (cs231n: "as much as 40% of your network can be dead").
         vanishing: First-to-last kernel gradient-norm ratio below which
             gradients vanish. Defaults to `1e-2`.
         exploding: Kernel gradient norm above which gradients explode.
@@ -688,13 +659,3 @@ def diagnose(
     if layer_stats is not None:
         findings.extend(_check_layer_stats(layer_stats, dead, vanishing, exploding))
     return Diagnosis(findings, summary)
-
-
-def __getattr__(name):
-    # sanity_check lives in kerasrecipes.babysit (it trains; this module only reads);
-    # resolved lazily so importing diagnose stays cheap and free of import cycles.
-    if name in ("sanity_check", "Report"):
-        from kerasrecipes import babysit
-
-        return getattr(babysit, name)
-    raise AttributeError(f"module 'kerasrecipes.diagnose' has no attribute {name!r}")

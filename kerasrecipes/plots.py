@@ -1,4 +1,4 @@
-"""The figures the notes tell you to look at, as matplotlib Figures.
+"""The figures cs231n and Hung-yi Lee's tips tell you to look at, as matplotlib Figures.
 
 Every function returns a `matplotlib.figure.Figure` built with the object API,
 never pyplot: nothing is registered with a GUI, nothing is shown, and it works
@@ -14,7 +14,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from kerasrecipes.diagnose import load_batch_losses, load_history, monitor_key, moving_average
+from kerasrecipes._stats import as_layer_stats, moving_average
+from kerasrecipes.diagnose import load_batch_losses, load_history, monitor_key
 
 _TRAIN, _VAL, _BEST = "#1f77b4", "#ff7f0e", "#2ca02c"
 _LR_KEYS = ("lr", "learning_rate")
@@ -359,7 +360,7 @@ def top_losses(model, x, y, k=9, *, class_names=None, probs=None, figsize=None):
 
 
 def layer_stats(stats, *, figsize=None):
-    """Per-layer statistics: the notes' per-layer activation variance figures, dead ReLUs, gradient norms.
+    """Per-layer statistics: cs231n's per-layer activation variance figures, dead ReLUs, gradient norms.
 
     Four panels, one line per recorded epoch (epoch 0 is before training):
     activation std per layer (shrinking towards zero with depth means
@@ -379,7 +380,6 @@ def layer_stats(stats, *, figsize=None):
     Example:
     >>> fig = layer_stats(kerasrecipes.callbacks.stats.layer_statistics(model, x[:128], y[:128]))
     """
-    from kerasrecipes.callbacks.stats import as_layer_stats
 
     s = as_layer_stats(stats)
     epochs = s["epochs"]

@@ -1,19 +1,18 @@
 """Layer statistics and per-batch losses: vanishing gradients, dead ReLUs and noisy batches as numbers.
 
-Keras's callbacks record epoch-level metrics only. The notes ask for three more
+Keras's callbacks record epoch-level metrics only. cs231n's notes ask for more
 things to look at: the per-layer activation variance (the initialization
 figures), the fraction of dead ReLU units ("as much as 40% of your network can
 be dead"), the gradient norm per layer (vanishing and exploding gradients), and
 the per-batch loss curve whose "width" tells the batch size is too small.
 
 `LayerStats` measures the first three at epoch ends on a fixed sample batch;
-`BatchLossRecorder` is the one opt-in per-batch hook. `loss_and_gradients`
-computes gradients with the active backend (TensorFlow or JAX).
+`BatchLossRecorder` is the one opt-in per-batch hook. `gradient_function` and
+`loss_and_gradients` (from `kerasrecipes._gradients`, re-exported here) compute
+gradients with the active backend (TensorFlow or JAX); `as_layer_stats` (from
+`kerasrecipes._stats`) reads any form of the statistics.
 """
 
-import json
-import math
-import os
 import warnings
 
 import keras
@@ -21,133 +20,10 @@ import numpy as np
 from keras import ops
 
 from kerasrecipes import _io
+from kerasrecipes._gradients import check_backend, gradient_function, loss_and_gradients  # noqa: F401 (public here)
+from kerasrecipes._stats import as_layer_stats, finite_or_none, moving_average  # noqa: F401 (public here)
 
 _RELU_NAMES = ("relu", "relu6")
-
-
-# --------------------------------------------------------------------------- gradients
-
-def _check_backend():
-    backend = keras.backend.backend()
-    if backend not in ("tensorflow", "jax"):
-        raise NotImplementedError(
-            f"kerasrecipes computes gradients with the TensorFlow or JAX backend; the active "
-            f"backend is {backend!r}. Set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax."
-        )
-    return backend
-
-
-def _data_loss_fn(model, loss):
-    """A `(x, y, y_pred) -> scalar` function: the given loss, else the model's compiled loss."""
-    if loss is not None:
-        fn = keras.losses.get(loss)
-        return lambda x, y, y_pred: ops.mean(fn(y, y_pred))
-    if getattr(model, "compiled", False) and getattr(model, "loss", None) is not None:
-        return lambda x, y, y_pred: model.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
-    raise ValueError(
-        "gradients need a loss: compile the model with one, or pass loss=... "
-        f"Received an uncompiled model {model.name!r} and loss=None"
-    )
-
-
-def gradient_function(model, *, loss=None, training=True, regularization=True, jit=False):
-    """A function `f(trainable_values, non_trainable_values, x, y) -> (loss, grads, y_pred, non_trainable_values)`.
-
-    Pure with respect to the model: it runs `model.stateless_call` on the values
-    it is given, so the model's weights, BatchNorm statistics and dropout seeds
-    are never touched. Gradients come from the active backend: a
-    `tf.GradientTape` under TensorFlow, `jax.value_and_grad` under JAX (the only
-    backend-specific code of the package's diagnostics); other backends raise.
-
-    Args:
-        model: A built Keras model.
-        loss: A loss name, function or `keras.losses.Loss`. Defaults to the
-            compiled loss (`model.compute_loss`, which adds `model.losses`).
-        training: Whether layers run in training mode. Defaults to `True`, the
-            mode the optimizer's gradients are computed in.
-        regularization: Add `model.losses` (weight regularizers) to a given
-            `loss`; `False` gives the data loss alone, as the notes' babysitting
-            steps want. The compiled loss always includes them. Defaults to `True`.
-        jit: Compile the function (`tf.function` / `jax.jit`); worth it when it
-            is called many times with same-shaped batches. Defaults to `False`.
-
-    Returns:
-        The function; `grads` follow the order of `model.trainable_variables`.
-
-    Raises:
-        NotImplementedError: under a backend other than TensorFlow or JAX.
-
-    Example:
-    >>> f = gradient_function(model, loss="sparse_categorical_crossentropy", jit=True)
-    >>> loss, grads, y_pred, nt = f([v.value for v in model.trainable_variables],
-    ...                             [v.value for v in model.non_trainable_variables], x, y)
-    """
-    backend = _check_backend()
-    loss_fn = _data_loss_fn(model, loss)
-    uses_compiled = loss is None
-
-    def compute(values, non_trainable, x, y):
-        y_pred, new_non_trainable = model.stateless_call(values, non_trainable, x, training=training)
-        mapping = list(zip(model.trainable_variables, values))
-        mapping += list(zip(model.non_trainable_variables, new_non_trainable))
-        with keras.StatelessScope(state_mapping=mapping):
-            total = loss_fn(x, y, y_pred)
-            if regularization and not uses_compiled:  # compute_loss adds these itself
-                extra = [ops.sum(ops.cast(l, total.dtype)) for l in model.losses]
-                if extra:
-                    total = total + ops.sum(ops.stack(extra))
-        return total, (y_pred, new_non_trainable)
-
-    if backend == "jax":
-        import jax
-
-        grad_fn = jax.value_and_grad(compute, has_aux=True)
-        grad_fn = jax.jit(grad_fn) if jit else grad_fn
-
-        def run(values, non_trainable, x, y):
-            (total, (y_pred, new_non_trainable)), grads = grad_fn(list(values), list(non_trainable), x, y)
-            return total, list(grads), y_pred, list(new_non_trainable)
-
-        return run
-
-    import tensorflow as tf
-
-    def run(values, non_trainable, x, y):
-        values = [tf.convert_to_tensor(v) for v in values]
-        with tf.GradientTape() as tape:
-            tape.watch(values)
-            total, (y_pred, new_non_trainable) = compute(values, list(non_trainable), x, y)
-        return total, tape.gradient(total, values), y_pred, list(new_non_trainable)
-
-    return tf.function(run, reduce_retracing=True) if jit else run
-
-
-def loss_and_gradients(model, x, y, *, loss=None, training=True, regularization=True):
-    """The loss on `(x, y)` and its gradient for every trainable weight, with the active backend.
-
-    A one-off call of `gradient_function` on the model's current weights; like
-    it, it leaves the model's weights and statistics untouched.
-
-    Args:
-        model: A built Keras model.
-        x: Inputs.
-        y: Targets.
-        loss, training, regularization: as for `gradient_function`.
-
-    Returns:
-        `(loss, grads)`: a float and a list of arrays in the order of
-        `model.trainable_variables`.
-
-    Raises:
-        NotImplementedError: under a backend other than TensorFlow or JAX.
-
-    Example:
-    >>> loss, grads = loss_and_gradients(model, x[:64], y[:64])
-    """
-    f = gradient_function(model, loss=loss, training=training, regularization=regularization)
-    total, grads, _, _ = f([v.value for v in model.trainable_variables],
-                           [v.value for v in model.non_trainable_variables], x, y)
-    return float(ops.convert_to_numpy(total)), list(grads)
 
 
 # --------------------------------------------------------------------------- activations
@@ -252,7 +128,7 @@ class _Snapshots:
 def layer_statistics(model, x, y=None, *, loss=None, layers=None):
     """One snapshot of per-layer activation statistics and per-weight gradient norms.
 
-    What the initialization figures of the notes show: the mean and standard
+    What the initialization figures of cs231n's notes show: the mean and standard
     deviation of every layer's output (inference mode), the fraction of ReLU
     units that never fire on `x`, and, when `y` is given, the L2 norm of the
     gradient of the loss for every trainable weight.
@@ -275,39 +151,6 @@ def layer_statistics(model, x, y=None, *, loss=None, layers=None):
     >>> snap["activations"]["dense"]["std"]
     """
     return _Snapshots(model, loss=loss, layers=layers)(x, y)
-
-
-def as_layer_stats(stats):
-    """Normalize a `LayerStats` callback, its `.stats` dict, a snapshot or a JSON path to the history form.
-
-    Returns:
-        `{"epochs": [...], "activations": {layer: {"mean": [...], "std": [...],
-        "dead_fraction": [...] or None}}, "gradients": {weight: [...]}, "loss": [...]}`.
-    """
-    if isinstance(stats, LayerStats):
-        stats = stats.stats
-    elif isinstance(stats, (str, os.PathLike)):
-        with open(os.fspath(stats)) as f:
-            stats = json.load(f)
-    if not isinstance(stats, dict) or "activations" not in stats or "gradients" not in stats:
-        raise ValueError(
-            "layer stats must be a LayerStats callback, its .stats dict, a layer_statistics() "
-            f"snapshot or a JSON file of one. Received {stats!r:.80}"
-        )
-    if "epochs" in stats:
-        return stats
-    # A single snapshot: wrap every number in a one-element list.
-    return {
-        "epochs": [0],
-        "activations": {k: {m: (None if v is None else [v]) if m == "dead_fraction" else [v]
-                            for m, v in s.items()} for k, s in stats["activations"].items()},
-        "gradients": {k: [v] for k, v in stats["gradients"].items()},
-        "loss": [stats.get("loss")],
-    }
-
-
-def _finite_or_none(value):
-    return value if value is None or math.isfinite(value) else None
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -379,7 +222,7 @@ class LayerStats(keras.callbacks.Callback):
         self._snapshots = None
 
     def on_train_begin(self, logs=None):
-        _check_backend()
+        check_backend()
         self.stats = {"epochs": [], "activations": {}, "gradients": {}, "loss": []}
         self._epoch_offset = 0
         # Built once per fit (the model does not change within one); compiled
@@ -398,17 +241,17 @@ class LayerStats(keras.callbacks.Callback):
             )
         n_before = len(self.stats["epochs"])
         self.stats["epochs"].append(epoch)
-        self.stats["loss"].append(_finite_or_none(snap["loss"]))
+        self.stats["loss"].append(finite_or_none(snap["loss"]))
         for name, s in snap["activations"].items():
             entry = self.stats["activations"].setdefault(
                 name, {"mean": [None] * n_before, "std": [None] * n_before,
                        "dead_fraction": None if s["dead_fraction"] is None else [None] * n_before})
-            entry["mean"].append(_finite_or_none(s["mean"]))
-            entry["std"].append(_finite_or_none(s["std"]))
+            entry["mean"].append(finite_or_none(s["mean"]))
+            entry["std"].append(finite_or_none(s["std"]))
             if entry["dead_fraction"] is not None:
                 entry["dead_fraction"].append(s["dead_fraction"])
         for name, norm in snap["gradients"].items():
-            self.stats["gradients"].setdefault(name, [None] * n_before).append(_finite_or_none(norm))
+            self.stats["gradients"].setdefault(name, [None] * n_before).append(finite_or_none(norm))
         return snap
 
     def on_epoch_end(self, epoch, logs=None):
@@ -509,8 +352,6 @@ class BatchLossRecorder(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:
             return
-        from kerasrecipes.diagnose import moving_average
-
         this = np.asarray([l for l, e in zip(self.losses, self.epochs) if e == epoch], dtype="float64")
         if len(this) >= 2:
             trend = moving_average(this, self.window)
@@ -521,7 +362,7 @@ class BatchLossRecorder(keras.callbacks.Callback):
 
     def to_dict(self):
         """`{"loss": [...], "epoch": [...]}`, JSON-ready."""
-        return {"loss": [_finite_or_none(float(v)) for v in self.losses], "epoch": list(map(int, self.epochs))}
+        return {"loss": [finite_or_none(float(v)) for v in self.losses], "epoch": list(map(int, self.epochs))}
 
     def save(self, path):
         """Write the per-batch losses as JSON atomically (`plots.history` and `diagnose` read it)."""

@@ -10,7 +10,7 @@ _STRATEGIES = ("oversample", "undersample")
 def resample(x, y, strategy="oversample", seed=None, return_indices=False):
     """Balance the classes by repeating minority samples or dropping majority ones.
 
-    The notes' up-sampling and down-sampling. `"oversample"` keeps every sample
+    The up-sampling and down-sampling of Wei's "Must Know Tips/Tricks". `"oversample"` keeps every sample
     and adds random repeats (with replacement) of each smaller class until it
     matches the largest; `"undersample"` keeps a random subset (without
     replacement) of each larger class the size of the smallest. Nothing is

@@ -11,7 +11,7 @@ _PER = {"channel": -1, "pixel": (1, 2, 3), "global": None}
 def standardization(x, per="channel", scale=True):
     """Zero-centre (and scale to unit variance) as an adapted `keras.layers.Normalization`.
 
-    The notes' "zero-centre the data, then normalize", as a layer to put first in
+    cs231n's "zero-centre the data, then normalize", as a layer to put first in
     a model (it is saved with it, so the model takes raw pixels at inference).
     Keras's `Normalization` does the work; this picks its `axis` for the usual
     choices and offers centring alone.

@@ -24,7 +24,7 @@ class FancyPCA(keras.layers.Layer):
     augmentation (`RandomColorJitter` moves along fixed brightness, contrast,
     saturation and hue axes); this layer adds it.
 
-    `m_i` is the spread along axis `i`. AlexNet's paper and the tricks notes write
+    `m_i` is the spread along axis `i`. AlexNet's paper and Wei's "Must Know Tips/Tricks" write
     `alpha_i * lambda_i` (`eigen_scale="variance"`), which depends on the pixels'
     scale: tiny for [0, 1] images, huge for [0, 255]. The default
     `eigen_scale="std"` uses `sqrt(lambda_i)`, the standard deviation along the

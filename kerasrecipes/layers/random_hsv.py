@@ -1,4 +1,4 @@
-"""HSV power / scale / shift jitter from the CNN tricks notes."""
+"""HSV power / scale / shift jitter, as Wei's "Must Know Tips/Tricks" quotes it."""
 
 import math
 
@@ -21,8 +21,8 @@ def _range(name, value, positive=False):
 class RandomHSV(keras.layers.Layer):
     """Random HSV jitter: power, scale and shift of S and V, shift of H.
 
-    The colour augmentation of Wu et al.'s "Deep Image", quoted in the CNN tricks
-    notes: per image, raise saturation and value (the S and V of HSV) to a power
+    The colour augmentation of Wu et al.'s "Deep Image", quoted in Wei's "Must Know
+    Tips/Tricks": per image, raise saturation and value (the S and V of HSV) to a power
     in [0.25, 4], multiply them by a factor in [0.7, 1.4], add a value in
     [-0.1, 0.1], and add a value in [-0.1, 0.1] to the hue (wrapping around).
     S and V draw their own power, factor and shift; the power is drawn

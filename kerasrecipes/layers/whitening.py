@@ -34,10 +34,10 @@ class Whitening(keras.layers.Layer):
     The cs231n recipe: centre the data, take the covariance `C = X^T X / N`, its
     SVD `U, S, V = svd(C)`, rotate into the eigenbasis `X U` and divide by
     `sqrt(S + epsilon)` (PCA whitening); ZCA rotates back with `U^T`, which keeps
-    the inputs' layout and look. `epsilon` is the smoothing knob of the notes:
+    the inputs' layout and look. `epsilon` is the smoothing knob of cs231n's notes:
     larger values damp the weakest directions (mostly noise) instead of blowing
     them up. Keras's `Normalization` only rescales each feature; this layer adds
-    the decorrelation. The notes' caveat holds: whitening is rarely used with
+    the decorrelation. cs231n's caveat holds: whitening is rarely used with
     CNNs, where per-channel standardization is the default.
 
     Two modes:

@@ -2,8 +2,8 @@
 
 A unit is one weight layer (a convolution or a dense layer) followed by whatever
 the `order` string says, e.g. "conv-bn-act-drop". The order is parsed once and
-the unit builder follows it token by token, so every placement the seeds
-discuss is one string away.
+the unit builder follows it token by token, so every placement that cs231n
+and Wei's "Must Know Tips/Tricks" discuss is one string away.
 """
 
 import math
@@ -22,7 +22,7 @@ MAXOUT_PIECES = 2
 
 INITIALIZER_ALIASES = {
     "zeros": "zeros",
-    # The seeds' "small random numbers": W = 0.01 * randn(...).
+    # cs231n's "small random numbers": W = 0.01 * randn(...).
     "small_random": {"class_name": "RandomNormal", "config": {"mean": 0.0, "stddev": 0.01}},
     "glorot": "glorot_uniform",
     "xavier": "glorot_uniform",
@@ -118,7 +118,7 @@ def width_multiplier(activation):
 
 
 def resolve_initializer(kernel_initializer, activation):
-    """Serialized initializer for hidden layers, following the seeds' pairing for "auto".
+    """Serialized initializer for hidden layers, following cs231n's pairing for "auto".
 
     ReLU family → He normal (He et al. 2015), tanh/sigmoid → Glorot (Glorot &
     Bengio 2010), SELU → LeCun normal (Klambauer et al. 2017). A callable or layer
@@ -178,7 +178,7 @@ def make_constraint(max_norm, axis):
     if max_norm is None:
         return None
     if not isinstance(max_norm, (int, float)) or max_norm <= 0:
-        raise ValueError(f"max_norm must be a positive number (the seeds use 3 or 4). Received max_norm={max_norm!r}")
+        raise ValueError(f"max_norm must be a positive number (cs231n: typical values are 3 or 4). Received max_norm={max_norm!r}")
     return keras.constraints.MaxNorm(max_value=max_norm, axis=axis)
 
 

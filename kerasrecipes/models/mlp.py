@@ -1,4 +1,4 @@
-"""Fully connected networks, the nets of the DNN-tips notes."""
+"""Fully connected networks, the nets of Hung-yi Lee's "Tips for Training DNN"."""
 
 import keras
 

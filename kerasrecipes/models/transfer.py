@@ -1,4 +1,4 @@
-"""Fine-tuning a pretrained network: the seeds' table of four cases as one function."""
+"""Fine-tuning a pretrained network: cs231n's transfer-learning table of four cases as one function."""
 
 import keras
 
@@ -56,7 +56,7 @@ def fine_tune(
     output_activation="softmax",
     name=None,
 ):
-    """A new classifier on a pretrained network, frozen as the seeds' fine-tuning table says.
+    """A new classifier on a pretrained network, frozen as cs231n's transfer-learning table says.
 
     | | similar data | different data |
     |---|---|---|
