@@ -111,3 +111,6 @@ def get(name: str, **overrides) -> Recipe:
     if name not in RECIPES:
         raise ValueError(f"recipe must be one of {', '.join(RECIPES)}. Received recipe={name!r}")
     return RECIPES[name](**overrides)
+
+
+from kerasrecipes.sizing import for_data  # noqa: E402  (re-export: a recipe sized to any data; no cycle)

@@ -18,10 +18,7 @@ import time
 
 import numpy as np
 
-try:  # the one run configuration; `kerasrecipes.recipe` once it exists, else its first home
-    from kerasrecipes.recipe import Recipe
-except ImportError:  # pragma: no cover - until the move lands
-    from kerasrecipes.presets import Recipe
+from kerasrecipes.recipe import Recipe
 
 MIN_SIDE_NATURAL = 64  # px: from here up, random-resized crops and colour jitter replace pad-and-crop
 MAX_EPOCHS = 60  # a budget that allows more is left partly unused: further epochs barely pay on small data
@@ -177,6 +174,9 @@ def for_data(input_shape, num_classes, num_images, minutes=None, *, log=print, m
     >>> result = recipe.fit(x_train, y_train)
     """
     _check(input_shape, num_classes, num_images, minutes)
+    if minutes is not None and "epochs" in overrides:
+        raise ValueError(f"minutes sets the epochs; give one of the two. Received minutes={minutes!r}, "
+                         f"epochs={overrides['epochs']!r}")
     log = log or (lambda message: None)
     recipe = sized(input_shape, num_classes, num_images, **overrides)
     if minutes is None:

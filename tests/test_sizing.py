@@ -23,11 +23,19 @@ def test_rules(shape, images, filters, batch, augment, pad, epochs):
     assert recipe.ensemble_k == 3
 
 
+def test_presets_reexport():
+    from kerasrecipes import presets
+
+    assert presets.for_data is sizing.for_data
+
+
 def test_overrides_win_and_are_checked():
     recipe = sizing.for_data((28, 28, 1), 10, 60000, log=None, epochs=2, flip=False)
     assert recipe.epochs == 2 and recipe.ensemble_k == 2 and recipe.flip is False
     with pytest.raises(ValueError, match="unknown Recipe fields"):
         sizing.for_data((28, 28, 1), 10, 60000, colour=True)
+    with pytest.raises(ValueError, match="minutes sets the epochs; give one of the two. Received minutes=2"):
+        sizing.for_data((28, 28, 1), 10, 60000, minutes=2, epochs=3)
 
 
 @pytest.mark.parametrize("kwargs, argument", [
