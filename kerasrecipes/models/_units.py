@@ -9,6 +9,7 @@ and Wei's "Must Know Tips/Tricks" discuss is one string away.
 import math
 
 import keras
+import numpy as np
 
 from kerasrecipes.layers import Maxout, RReLU
 
@@ -216,18 +217,52 @@ def check_units(values, argument):
     return values
 
 
-def input_layers(input_shape, input_normalization):
-    """The model input, and a Normalization layer in front when (mean, variance) is given."""
-    inputs = keras.Input(shape=input_shape, name="input")
+def check_input_normalization(input_normalization):
+    """None, or a (mean, variance) pair of finite numbers (or per-channel arrays) with variance > 0.
+
+    A zero or negative variance would make the Normalization layer divide by
+    `sqrt(max(variance, epsilon))`-sized noise or clip everything to one value
+    (a negative variance gives a model that outputs the same probabilities for
+    every input), so it is refused here, before any layer is built.
+    """
     if input_normalization is None:
-        return inputs, inputs
+        return None
+    message = ("input_normalization must be a (mean, variance) pair of finite numbers or per-channel arrays "
+               "with variance > 0, e.g. (72.9, 8000.0) for Fashion-MNIST pixels. "
+               f"Received input_normalization={input_normalization!r}")
     try:
         mean, variance = input_normalization
+        mean_array = np.asarray(mean, dtype="float64")
+        variance_array = np.asarray(variance, dtype="float64")
     except (TypeError, ValueError) as e:
+        raise ValueError(message) from e
+    if not (np.isfinite(mean_array).all() and np.isfinite(variance_array).all() and (variance_array > 0).all()):
+        raise ValueError(message)
+    return mean, variance
+
+
+def check_output_activation(output_activation):
+    """None (logits) or an activation name Keras knows, checked before any layer is built."""
+    if output_activation is None:
+        return
+    if not isinstance(output_activation, str):
+        raise ValueError(f"output_activation must be a name or None. Received output_activation={output_activation!r}")
+    try:
+        keras.activations.get(output_activation)
+    except ValueError as e:
         raise ValueError(
-            "input_normalization must be a (mean, variance) pair, e.g. (72.9, 8000.0) for "
-            f"Fashion-MNIST pixels. Received input_normalization={input_normalization!r}"
+            "output_activation must be None (logits) or a Keras activation name such as 'softmax' or "
+            f"'sigmoid'. Received output_activation={output_activation!r}"
         ) from e
+
+
+def input_layers(input_shape, input_normalization):
+    """The model input, and a Normalization layer in front when (mean, variance) is given."""
+    normalization = check_input_normalization(input_normalization)
+    inputs = keras.Input(shape=input_shape, name="input")
+    if normalization is None:
+        return inputs, inputs
+    mean, variance = normalization
     layer = keras.layers.Normalization(mean=mean, variance=variance, name="input_normalization")
     return inputs, layer(inputs)
 
@@ -237,8 +272,7 @@ def output_layer(x, num_classes, output_activation, kernel_initializer, regulari
 
     Kept in float32 so that a mixed-precision policy never computes the softmax in float16.
     """
-    if output_activation is not None and not isinstance(output_activation, str):
-        raise ValueError(f"output_activation must be a name or None. Received output_activation={output_activation!r}")
+    check_output_activation(output_activation)
     return keras.layers.Dense(
         num_classes,
         activation=output_activation,

@@ -50,6 +50,8 @@ def mlp(
     _units.check_activation(activation)
     _units.check_non_negative(dropout, "dropout", upper=1)
     _units.check_bn_momentum(bn_momentum)
+    _units.check_input_normalization(input_normalization)
+    _units.check_output_activation(output_activation)
     initializer = _units.resolve_initializer(kernel_initializer, activation)
     regularizer = _units.make_regularizer(weight_decay, l1)
     constraint = _units.make_constraint(max_norm, axis=0)

@@ -97,22 +97,35 @@ def fine_tune(
     _units.check_num_classes(num_classes)
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}. Received strategy={strategy!r}")
-    if not isinstance(num_blocks, int) or num_blocks < 0:
+    if not isinstance(num_blocks, int) or isinstance(num_blocks, bool) or num_blocks < 0:
         raise ValueError(f"num_blocks must be a non-negative integer. Received num_blocks={num_blocks!r}")
     if head not in ("gap", "flatten"):
         raise ValueError(f"head must be 'gap' or 'flatten'. Received head={head!r}")
     dense_units = _units.check_units(dense_units, "dense_units")
     _units.check_non_negative(dropout, "dropout", upper=1)
+    _units.check_output_activation(output_activation)
+    if name is not None and not isinstance(name, str):
+        raise ValueError(f"name must be a string or None. Received name={name!r}")
     grouped = blocks(base_model)
     if feature_layer is None:
         feature_layer = _default_feature_layer(base_model, strategy, grouped)
+    elif not isinstance(feature_layer, str):
+        raise ValueError(f"feature_layer must be a layer name or None. Received feature_layer={feature_layer!r}")
     try:
         features = base_model.get_layer(feature_layer).output
     except ValueError as e:
-        raise ValueError(f"feature_layer {feature_layer!r} is not a layer of {base_model.name!r}.") from e
+        raise ValueError(f"feature_layer {feature_layer!r} is not a layer of {base_model.name!r}. "
+                         f"Received feature_layer={feature_layer!r}") from e
 
     # Count blocks only up to the features: "top" means the top of what the new model uses.
     used = blocks(keras.Model(base_model.inputs, features))
+    if strategy in ("top", "deep") and num_blocks > len(used):
+        names = ", ".join(block for block, _ in used)
+        raise ValueError(
+            f"num_blocks is larger than the {len(used)} blocks up to {feature_layer!r} ({names}), so "
+            f"strategy={strategy!r} cannot {'unfreeze' if strategy == 'top' else 'keep frozen'} that many. "
+            f"Received num_blocks={num_blocks!r}"
+        )
     if strategy == "top":
         unfrozen = {block for block, _ in used[-num_blocks:]} if num_blocks else set()
     elif strategy == "deep":

@@ -160,6 +160,8 @@ def vgg(
     _units.check_non_negative(dropout, "dropout", upper=1)
     _units.check_non_negative(dense_dropout, "dense_dropout", upper=1)
     _units.check_bn_momentum(bn_momentum)
+    _units.check_input_normalization(input_normalization)
+    _units.check_output_activation(output_activation)
     if head not in HEADS:
         raise ValueError(f"head must be one of {', '.join(HEADS)}. Received head={head!r}")
     if pooling not in POOLINGS:

@@ -73,3 +73,17 @@ def test_bad_arguments(base):
         fine_tune(base, 3, feature_layer="nope")
     with pytest.raises(ValueError, match="base_model must be"):
         fine_tune(keras.layers.Dense(3), 3)
+    flags = [layer.trainable for layer in base.layers]
+    # 3 blocks up to block3_pool: 99 cannot be unfrozen (or kept frozen); nothing is touched.
+    for strategy in ("top", "deep"):
+        with pytest.raises(ValueError, match=r"larger than the 3 blocks .*block1, block2, block3.*Received num_blocks=99"):
+            fine_tune(base, 3, strategy=strategy, num_blocks=99, feature_layer="block3_pool")
+    assert [layer.trainable for layer in base.layers] == flags
+    assert _trainable_blocks(fine_tune(base, 3, strategy="top", num_blocks=3, feature_layer="block3_pool")) == [
+        "block1", "block2", "block3", "head"]
+    with pytest.raises(ValueError, match="output_activation must be None .*Received output_activation='softmaxx'"):
+        fine_tune(base, 3, output_activation="softmaxx")
+    with pytest.raises(ValueError, match="num_blocks must be"):
+        fine_tune(base, 3, strategy="top", num_blocks=True)
+    with pytest.raises(ValueError, match="feature_layer must be a layer name"):
+        fine_tune(base, 3, feature_layer=3)

@@ -79,12 +79,25 @@ def test_bias_is_dropped_only_right_before_batchnorm():
         (dict(input_shape=(8, 0, 1)), "input_shape must be"),
         (dict(num_classes=0), "num_classes must be"),
         (dict(input_normalization=3.0), "input_normalization must be a"),
+        (dict(input_normalization=(0.5, -1.0)), r"variance > 0.*Received input_normalization=\(0.5, -1.0\)"),
+        (dict(input_normalization=(0.5, 0.0)), "variance > 0"),
+        (dict(input_normalization=(float("nan"), 1.0)), "finite"),
+        (dict(output_activation="softmaxx"), "output_activation must be None .*Received output_activation='softmaxx'"),
+        (dict(output_activation=3), "output_activation must be a name or None"),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, match):
     args = {**TINY, **kwargs}
     with pytest.raises(ValueError, match=match):
         vgg(**args)
+
+
+@pytest.mark.parametrize("kwargs", [dict(input_normalization=(0.5, -1.0)), dict(output_activation="softmaxx")])
+def test_bad_head_and_normalization_are_caught_before_any_layer_is_built(kwargs):
+    before = keras.backend.get_uid("conv2d")
+    with pytest.raises(ValueError):
+        vgg(**TINY, **kwargs)
+    assert keras.backend.get_uid("conv2d") == before + 1  # the probe uid only: no Conv2D was built
 
 
 def test_too_small_input_is_caught_before_any_layer_is_built():
