@@ -34,6 +34,13 @@ against the time the hand-written net took (target: a fifth or less).
     python benchmarks/versus.py --budgets 1,2 --hand-limit 3 --target 0.901   # on a loaded machine
     python benchmarks/versus.py                        # 1, 2, 5, 15 minutes (~40 min)
     KERAS_BACKEND=jax python benchmarks/versus.py --budgets 1,2
+    python benchmarks/versus.py --torch /tmp/torchvenv/bin/python --torch-train 15360 --skip-budgets
+
+`--torch PYTHON` adds the PyTorch peer (the preset written in plain PyTorch,
+`torch_peer`; benchmark-only, never a dependency) run in that Python, and the
+Keras preset on the same images and epochs: the epoch-time ratio, and each
+one's time to 93.5 % where the epochs reach it. A Python with PyTorch:
+`python -m venv /tmp/torchvenv && /tmp/torchvenv/bin/pip install torch==2.13.0 numpy`.
 
 Appends one JSON line (every curve, machine facts, load average before and
 after) to benchmarks/results/versus.jsonl. Never run in CI. Note the
@@ -260,6 +267,145 @@ def time_to(target, runs):
     return min(hits) if hits else None
 
 
+def torch_peer(npz_path, out_path, epochs, batch_size, base_lr, seed, threads):
+    """The preset written in plain PyTorch (benchmark-only): same VGG, one-cycle, SGD, smoothing, augmentation.
+
+    Runs in a Python that has torch and numpy (`--torch PYTHON`), never imports
+    Keras. Matches `fashion_mnist_fast`: 32-64-128 filters, two bias-free 3x3
+    conv-BN-ReLU units per stage (He-normal, BN eps 1e-3, moving-average
+    momentum 0.9 = PyTorch's 0.1), 2x2 max-pooling after every stage, global
+    average pooling, a dense softmax; Nesterov SGD (momentum 0.9) with Keras's
+    decoupled weight decay (w -= lr * 5e-4 * w before each step, on every
+    weight), PyTorch's `OneCycleLR` (cosine, pct_start 0.25, div 25, final div
+    1e4, no momentum cycling: `schedules.OneCycle` to within one step),
+    label smoothing 0.1, random horizontal flips and whole-pixel shifts of up to
+    2 px with zero fill. Writes per-epoch wall/CPU seconds and test accuracy.
+    """
+    import numpy as np
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    gen = np.random.default_rng(seed)
+    data = np.load(npz_path)
+    to_nchw = lambda a: torch.from_numpy(a.astype(np.float32) / np.float32(255.0)).permute(0, 3, 1, 2).contiguous()
+    x, x_test = to_nchw(data["x"]), to_nchw(data["x_test"])
+    y, y_test = torch.from_numpy(data["y"].astype(np.int64)), data["y_test"]
+
+    layers, cin = [], x.shape[1]
+    for filters in (32, 64, 128):
+        for _ in range(2):
+            conv = nn.Conv2d(cin, filters, 3, padding=1, bias=False)
+            nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
+            layers += [conv, nn.BatchNorm2d(filters, eps=1e-3, momentum=0.1), nn.ReLU(inplace=True)]
+            cin = filters
+        layers.append(nn.MaxPool2d(2))
+    head = nn.Linear(cin, 10)
+    nn.init.xavier_uniform_(head.weight)
+    nn.init.zeros_(head.bias)
+    model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), head)
+    params = sum(p.numel() for p in model.parameters())
+
+    steps = -(-len(x) // batch_size)
+    lr = base_lr * batch_size / 256  # the recipe's linear scaling rule (base batch 256)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps, pct_start=0.25,
+                                                anneal_strategy="cos", div_factor=25.0, final_div_factor=1e4,
+                                                cycle_momentum=False)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+
+    def augment(xb):
+        n = len(xb)
+        flip = torch.from_numpy(gen.random(n) < 0.5)
+        xb = torch.where(flip[:, None, None, None], xb.flip(3), xb)
+        padded = F.pad(xb, (2, 2, 2, 2))
+        dy, dx = gen.integers(0, 5, n), gen.integers(0, 5, n)
+        return torch.stack([padded[i, :, dy[i]:dy[i] + 28, dx[i]:dx[i] + 28] for i in range(n)])
+
+    def test_accuracy():
+        model.eval()
+        with torch.no_grad():
+            pred = torch.cat([model(x_test[i:i + 512]).argmax(1) for i in range(0, len(x_test), 512)])
+        model.train()
+        return float((pred.numpy() == y_test).mean())
+
+    rows, wall, cpu = [], 0.0, 0.0
+    for epoch in range(epochs):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        order = torch.from_numpy(gen.permutation(len(x)))
+        for i in range(steps):
+            idx = order[i * batch_size:(i + 1) * batch_size]
+            xb, yb = augment(x[idx]), y[idx]
+            with torch.no_grad():  # Keras's decoupled weight decay: before the step, at this step's LR
+                step_lr = opt.param_groups[0]["lr"]
+                for p in model.parameters():
+                    p.mul_(1.0 - step_lr * 5e-4)
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            sched.step()
+        wall += time.perf_counter() - start
+        cpu += time.process_time() - cpu_start
+        rows.append({"epoch": epoch + 1, "train_s": round(wall, 2), "train_cpu_s": round(cpu, 2),
+                     "test_acc": test_accuracy(), "train_loss": loss.item()})
+        print(f"  pytorch       epoch {epoch + 1:>2}  {wall:7.1f} s ({cpu:.0f} CPU-s)  test {rows[-1]['test_acc']:.4f}",
+              flush=True)
+    with open(out_path, "w") as f:
+        json.dump({"torch": torch.__version__, "params": params, "threads": threads, "curve": rows}, f)
+
+
+def run_torch_peer(python, data, hyp, epochs, verbose=True):
+    """The PyTorch peer in its own process, then the Keras preset on the same images and epochs."""
+    import subprocess
+    import tempfile
+
+    import numpy as np
+
+    from kerasrecipes import clear_session, presets
+
+    (x, y), (x_test, y_test) = data
+    recipe = presets.fashion_mnist_fast(seed=hyp["seed"], epochs=epochs, ensemble=None)
+    with tempfile.TemporaryDirectory() as tmp:
+        npz, out = os.path.join(tmp, "data.npz"), os.path.join(tmp, "torch.json")
+        np.savez(npz, x=x, y=y, x_test=x_test, y_test=y_test)
+        cmd = [python, os.path.abspath(__file__), "--_torch-child", npz, out, str(epochs), str(recipe.batch_size),
+               str(recipe.base_lr), str(hyp["seed"]), str(os.cpu_count() or 1)]
+        subprocess.run(cmd, check=True)
+        with open(out) as f:
+            peer = json.load(f)
+    clear_session()
+    curve = []
+    deadline = deadline_callback(float("inf"), [], lambda m: accuracy(recipe.predict(m, x_test, tta=False), y_test),
+                                 curve, [])
+    recipe.fit(x, y, callbacks=[deadline], verbose=0)
+    clear_session()
+    if verbose:
+        for row in curve:
+            print(f"  keras preset  epoch {row['epoch']:>2}  {row['train_s']:7.1f} s ({row['train_cpu_s']:.0f} CPU-s)"
+                  f"  test {row['test_acc']:.4f}", flush=True)
+
+    def epoch_times(rows):
+        return [b["train_s"] - a["train_s"] for a, b in zip([{"train_s": 0.0}] + rows[:-1], rows)]
+
+    def epoch_cpu(rows):
+        return [b["train_cpu_s"] - a["train_cpu_s"] for a, b in zip([{"train_cpu_s": 0.0}] + rows[:-1], rows)]
+
+    k, t = epoch_times(curve), epoch_times(peer["curve"])
+    kc, tc = epoch_cpu(curve), epoch_cpu(peer["curve"])
+    return {"epochs": epochs, "train_images": len(x), "keras": {"curve": curve}, "pytorch": peer,
+            # epoch 1 holds Keras's tracing; later epochs are the steady state.
+            "epoch1_ratio": t[0] / k[0] if k and t else None,
+            "later_ratio": (sum(t[1:]) / sum(k[1:])) if len(k) > 1 and len(t) > 1 else None,
+            # CPU seconds: on a shared machine the fairer ratio (each process's own work).
+            "epoch1_cpu_ratio": tc[0] / kc[0] if kc and tc else None,
+            "later_cpu_ratio": (sum(tc[1:]) / sum(kc[1:])) if len(kc) > 1 and len(tc) > 1 else None,
+            "time_to_93_5": {"keras": next((r["train_s"] for r in curve if r["test_acc"] >= 0.935), None),
+                             "pytorch": next((r["train_s"] for r in peer["curve"] if r["test_acc"] >= 0.935), None)}}
+
+
 def parse_budgets(text):
     try:
         values = tuple(float(v) for v in text.split(","))
@@ -271,6 +417,10 @@ def parse_budgets(text):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--_torch-child"]:  # inside the torch Python: no Keras here
+        npz, out, epochs, batch, lr, seed, threads = argv[1:]
+        return torch_peer(npz, out, int(epochs), int(batch), float(lr), int(seed), int(threads))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budgets", type=parse_budgets, default=None, metavar="MINUTES",
                         help="comma-separated training budgets in minutes (default 1,2,5,15)")
@@ -282,11 +432,27 @@ def main(argv=None):
     parser.add_argument("--target", type=float, default=None,
                         help="also report the recipe's time to this test accuracy, e.g. 0.901 (the issue's "
                              "hand-written final on an idle Intel box)")
+    parser.add_argument("--torch", metavar="PYTHON", default=None,
+                        help="also run the preset written in plain PyTorch with this Python (one that has torch "
+                             "and numpy), then the Keras preset on the same images and epochs: epoch-time ratio")
+    parser.add_argument("--torch-epochs", type=int, default=2, help="epochs of the PyTorch/Keras pair (default 2)")
+    parser.add_argument("--torch-train", type=int, default=None, metavar="N",
+                        help="first N training images for the pair (default: all)")
+    parser.add_argument("--skip-budgets", action="store_true", help="only the PyTorch pair (with --torch)")
     parser.add_argument("--no-sizing", action="store_true",
                         help="size the preset by the probe even where kerasrecipes.sizing exists")
     parser.add_argument("--note", default="", help="free text stored with the results (e.g. machine state)")
     parser.add_argument("--results", default=os.path.join(RESULTS_DIR, "versus.jsonl"))
     args = parser.parse_args(argv)
+    if args.hand_limit is not None and not args.hand_limit > 0:
+        parser.error(f"--hand-limit must be positive minutes. Received {args.hand_limit!r}")
+    if args.target is not None and not 0 < args.target < 1:
+        parser.error(f"--target is an accuracy in (0, 1). Received {args.target!r}")
+    if args.torch_epochs < 1 or (args.torch_train is not None and args.torch_train < 256):
+        parser.error("--torch-epochs must be >= 1 and --torch-train >= 256. "
+                     f"Received {args.torch_epochs!r}, {args.torch_train!r}")
+    if args.skip_budgets and not args.torch:
+        parser.error("--skip-budgets leaves only the PyTorch pair: give --torch PYTHON")
 
     hyp = dict(HYP)
     if args.quick:
@@ -310,11 +476,24 @@ def main(argv=None):
     print(f"train {len(x)} / test {len(x_test)} images; budgets {list(hyp['budgets_min'])} min", flush=True)
 
     start_all = time.perf_counter()
+    pair = None
+    if args.torch:
+        n = args.torch_train or len(x)
+        print(f"PyTorch peer against the Keras preset: {args.torch_epochs} epochs on {n} images", flush=True)
+        pair = run_torch_peer(args.torch, ((x[:n], y[:n]), (x_test, y_test)), hyp, args.torch_epochs)
+        print(f"  PyTorch / Keras epoch time, wall (CPU): epoch 1 {pair['epoch1_ratio']:.2f} "
+              f"({pair['epoch1_cpu_ratio']:.2f})"
+              + (f", later epochs {pair['later_ratio']:.2f} ({pair['later_cpu_ratio']:.2f})"
+                 if pair["later_ratio"] is not None else "")
+              + f"; time to 93.5 %: {pair['time_to_93_5']}", flush=True)
+        if args.skip_budgets:
+            append_jsonl(args.results, [{"benchmark": "versus", "kind": "torch_pair", "torch_pair": pair,
+                                         "test_images": len(x_test), "load_before": load_before,
+                                         "load_after": loadavg(), "machine": facts, "note": args.note,
+                                         "argv": sys.argv[1:]}])
+            print(f"load average {load_before} -> {loadavg()}; appended to {args.results}")
+            return
     print("hand-written (Keras's Simple MNIST convnet):", flush=True)
-    if args.hand_limit is not None and not args.hand_limit > 0:
-        parser.error(f"--hand-limit must be positive minutes. Received {args.hand_limit!r}")
-    if args.target is not None and not 0 < args.target < 1:
-        parser.error(f"--target is an accuracy in (0, 1). Received {args.target!r}")
     hand = run_hand_written(data, hyp, budgets_s, None if args.hand_limit is None else 60.0 * args.hand_limit)
     print("kerasrecipes:", flush=True)
     probes = []
@@ -334,7 +513,7 @@ def main(argv=None):
     record = {"benchmark": "versus", "budgets_min": list(hyp["budgets_min"]), "train_images": len(x),
               "test_images": len(x_test), "quick": args.quick, "hyp": hyp, "hand_written": hand,
               "probe": probes[0] if probes else None,
-              "kerasrecipes": runs, "target": target,
+              "kerasrecipes": runs, "target": target, "torch_pair": pair,
               "time_to_target": None if reached is None else
               {"train_s": reached[0], "train_cpu_s": reached[1], "budget_s": reached[2],
                "ratio_wall": reached[0] / hand["final"]["train_s"],
