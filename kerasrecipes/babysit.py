@@ -21,6 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasrecipes import memory, optimizers
 from kerasrecipes._gradients import gradient_function
 
 _CE_NAMES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
@@ -236,14 +237,21 @@ def _train(model, x, y, step_fn, optimizer, steps, batch_size=None, stop=None):
 
 
 def _make_optimizer(optimizer, lr):
+    """A callable `lr -> optimizer`, or a name built by the package's one builder (`optimizers.build`).
+
+    "sgd" is cs231n's choice for the sweep: SGD with (plain) momentum 0.9.
+    """
     if callable(optimizer) and not isinstance(optimizer, str):
         return optimizer(lr)
-    if optimizer == "sgd":
-        # cs231n's choice for the sweep: SGD with Nesterov-free momentum 0.9.
-        return keras.optimizers.SGD(learning_rate=lr, momentum=0.9)
-    if optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate=lr)
-    raise ValueError(f"optimizer must be 'sgd', 'adam' or a callable lr -> optimizer. Received {optimizer!r}")
+    return optimizers.build(optimizer, lr)
+
+
+def _check_optimizer(optimizer, argument):
+    if callable(optimizer) and not isinstance(optimizer, str):
+        return
+    if optimizer not in optimizers.NAMES:
+        raise ValueError(f"{argument} must be one of {', '.join(optimizers.NAMES)} or a callable lr -> optimizer. "
+                         f"Received {argument}={optimizer!r}")
 
 
 # --------------------------------------------------------------------------- the checks
@@ -430,7 +438,8 @@ def sanity_check(
         lrs: Learning rates of the sweep. Defaults to `(1e-1, 1e-2, 1e-3, 1e-4)`.
         sweep_samples: Examples for the sweep (one full batch). Defaults to `256`.
         sweep_steps: Steps per learning rate. Defaults to `20`.
-        sweep_optimizer: "sgd" (momentum 0.9), "adam", or a callable
+        sweep_optimizer: A name for `kerasrecipes.optimizers.build` ("sgd":
+            momentum 0.9, "adam", "nesterov", ...) or a callable
             `lr -> optimizer`. Defaults to "sgd".
         min_drop: Relative fall of the loss that counts as "going down".
             Defaults to `0.1`.
@@ -470,12 +479,38 @@ def sanity_check(
                         ("overfit_lr", overfit_lr), ("min_drop", min_drop)):
         if not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"{name} must be a positive number. Received {name}={value!r}")
-    if not lrs or any(not lr > 0 for lr in lrs):
+    try:
+        bad_lrs = not lrs or any(isinstance(lr, bool) or not lr > 0 for lr in lrs)
+    except TypeError:
+        bad_lrs = True
+    if bad_lrs:
         raise ValueError(f"lrs must be positive learning rates. Received lrs={lrs!r}")
+    _check_optimizer(sweep_optimizer, "sweep_optimizer")
+    for name, value, minimum in (("overfit_samples", overfit_samples, 1), ("overfit_steps", overfit_steps, 1),
+                                 ("sweep_samples", sweep_samples, 1), ("sweep_steps", sweep_steps, 1),
+                                 ("signal_epochs", signal_epochs, 1), ("signal_min_examples", signal_min_examples, 2),
+                                 ("batch_size", batch_size, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}. Received {name}={value!r}")
+    if not isinstance(overfit_accuracy, (int, float)) or not 0 < overfit_accuracy <= 1:
+        raise ValueError(f"overfit_accuracy must be a number in (0, 1]. Received overfit_accuracy={overfit_accuracy!r}")
+    if not isinstance(overfit_loss, (int, float)) or not overfit_loss > 0:
+        raise ValueError(f"overfit_loss must be a positive number. Received overfit_loss={overfit_loss!r}")
     loss = _resolve_loss(model, loss, y)
     keras.losses.get(loss)  # fail early on an unknown loss name
     x = x.astype(keras.backend.floatx()) if x.dtype.kind in "iuf" else x
 
+    # The checks trace a compiled step and build fresh optimizers: `memory.released()` frees what
+    # they register (TensorFlow's traced gradients) on the way out, leaving the caller's model alone.
+    with memory.released():
+        return _run_checks(model, x, y, chosen, loss, num_classes, tolerance, regularization, overfit_samples,
+                           overfit_steps, overfit_lr, overfit_accuracy, overfit_loss, lrs, sweep_samples,
+                           sweep_steps, sweep_optimizer, min_drop, signal_epochs, signal_min_examples, batch_size)
+
+
+def _run_checks(model, x, y, chosen, loss, num_classes, tolerance, regularization, overfit_samples, overfit_steps,
+                overfit_lr, overfit_accuracy, overfit_loss, lrs, sweep_samples, sweep_steps, sweep_optimizer,
+                min_drop, signal_epochs, signal_min_examples, batch_size):
     snapshot = _snapshot(model)
     step_fn = gradient_function(model, loss=loss, regularization=False, jit=True)
     results, suggested = [], None

@@ -93,3 +93,21 @@ def test_bad_arguments_raise_before_any_work(data):
         sanity_check(model, x, y, num_classes=5)
     with pytest.raises(ValueError, match="lrs"):
         sanity_check(model, x, y, lrs=(0.1, -1.0))
+    for kwargs, match in ((dict(sweep_optimizer="sgdd"), "sweep_optimizer must be one of sgd, nesterov"),
+                          (dict(overfit_steps=0), "overfit_steps must be an integer >= 1"),
+                          (dict(batch_size=2.5), "batch_size"), (dict(overfit_accuracy=1.5), "overfit_accuracy"),
+                          (dict(lrs=("a",)), "lrs"), (dict(signal_epochs=True), "signal_epochs")):
+        with pytest.raises(ValueError, match=match):
+            sanity_check(model, x, y, **kwargs)
+
+
+def test_the_sweep_builds_its_optimizer_through_the_package_builder(data, monkeypatch):
+    from kerasrecipes import babysit, optimizers
+
+    built = []
+    real = optimizers.build
+    monkeypatch.setattr(optimizers, "build", lambda name, lr, **kw: built.append((name, lr)) or real(name, lr, **kw))
+    x, y = data
+    report = babysit.sanity_check(_mlp(), x, y, checks=("lr_sweep",), lrs=(0.1, 0.01), sweep_steps=3,
+                                  sweep_optimizer="nesterov")
+    assert built == [("nesterov", 0.1), ("nesterov", 0.01)] and report["lr_sweep"].status in ("pass", "fail")
