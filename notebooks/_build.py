@@ -291,7 +291,7 @@ def build():
 
 `HalveLROnPlateau` is Keras's `ReduceLROnPlateau` (factor 0.5) plus a roll-back: at each halving
 the model goes back to its best weights, so the epochs spent drifting away are not kept. The LR of
-every epoch lands in `history.history["lr"]`. The run starts from a deliberately high LR
+every epoch lands in `history.history["learning_rate"]` (Keras's own name for it). The run starts from a deliberately high LR
 (Adam at 3e-3) so that plateaus come early.
 """),
     code('''model = build()
@@ -300,7 +300,7 @@ train = kr.data.pipeline(x_fit, y_fit, hyp["batch_size"], augment="light", seed=
 halving = kr.callbacks.HalveLROnPlateau("val_loss", patience=1, verbose=1)
 history = model.fit(train, validation_data=(x_val, y_val), epochs=hyp["epochs"], callbacks=[halving],
                     shuffle=False, verbose=2)  # the pipeline shuffles
-print("lr per epoch:", [f"{lr:.3g}" for lr in history.history["lr"]])'''),
+print("lr per epoch:", [f"{lr:.3g}" for lr in history.history["learning_rate"]])'''),
     code('kr.plots.history(history)'),
     md("""
 The model now holds the best epoch's weights (the roll-back's last job). It was trained with flips

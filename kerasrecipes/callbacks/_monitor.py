@@ -300,6 +300,7 @@ class Monitor(Resumable):
       never acts);
     - `track(epoch, logs)` updates `best` and `best_epoch` (1-based, as Keras's
       progress bar counts) and says whether this epoch is a new best;
+      `current(logs)` is the value, `is_better(a, b)` the comparison;
     - resumable state (see `Resumable`): `best` and `best_epoch` are state
       fields already; subclasses add theirs.
 
@@ -343,8 +344,11 @@ class Monitor(Resumable):
         """The direction, "min" or "max" (Keras's name; also `monitor_mode`)."""
         return self.monitor_mode
 
-    def _is_improvement(self, value, reference):
+    def is_better(self, value, reference):
+        """Whether `value` beats `reference` in this monitor's direction by more than `min_delta`."""
         return improves(value, reference, self.monitor_mode, self.min_delta)
+
+    _is_improvement = is_better  # Keras's MonitorCallback name for it
 
     def rank_key(self, value):
         """A sort key under which a better value is larger (for ranking several epochs)."""
