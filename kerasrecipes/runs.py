@@ -43,6 +43,7 @@ MEMBERS_DIR = "members"
 BACKUP_DIR = "backup"
 _OVERWRITE_SUFFIX = ".overwrite"
 _OLD_SUFFIX = ".replaced"
+_OPENS_PER_EPOCH = 2  # times Keras's fit opens a tf.data dataset per epoch (see _fit_and_write)
 
 
 # -- the atomic backup ----------------------------------------------------------------------------------------
@@ -56,8 +57,10 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     file and a rename, and a small JSON state written the same way names the
     latest and the previous copy; a copy that cannot be read falls back to the
     previous one, and with none left training starts afresh (one line each).
-    It also keeps the random state of `random_state` layers that live outside
-    the model (the tf.data augmentation layer), marks the epoch after which
+    It also keeps the random state that Keras's weight files leave out: the
+    seed-generator states of the model's layers (Dropout) and of the
+    `random_state` layers that live outside the model (the tf.data
+    augmentation layer). It marks the epoch after which
     training stops (so a kill after the last epoch redoes that epoch with every
     callback's state, instead of skipping the callbacks' end of training), and
     at the end of `fit` writes the final weights and `fit_done` and keeps the
@@ -157,7 +160,10 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self._restored = None  # the next fit reads the directory again
 
     def _random_variables(self):
-        return [v for layer in self.random_state for v in layer.variables]
+        # Keras's weight files leave out the layers' seed-generator states (Dropout's,
+        # a RandomFlip's in the model), so without these a resumed epoch draws other masks.
+        inside = [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
+        return inside + [v for layer in self.random_state for v in layer.variables]
 
     def _save_model(self):
         epoch = self._current_epoch  # epochs finished, as Keras's callback counts them
@@ -456,6 +462,7 @@ def _fit_and_write(out, recipe, data, parts, val, record, verbose, log):
 
     model, augment, train_ds, n_fit = parts
     x_val, y_val = val
+    os.makedirs(os.path.join(out, MEMBERS_DIR), exist_ok=True)
     callbacks = recipe.callbacks(validation=True, directory=os.path.join(out, MEMBERS_DIR),
                                  backup_dir=os.path.join(out, BACKUP_DIR),
                                  random_state=[augment] if augment is not None else [])
@@ -482,7 +489,11 @@ def _fit_and_write(out, recipe, data, parts, val, record, verbose, log):
         if start:
             log(f"note: the run started {record['started']} did not finish; resuming after epoch {start} "
                 f"of {recipe.epochs}")
-            for _ in range(start):  # the same shuffle order per epoch as without the kill
+            # The same shuffle order per epoch as without the kill: tf.data draws a new
+            # order each time the dataset is opened, and Keras 3's fit opens it twice per
+            # epoch (measured: fit(epochs=e) advances the shuffle 2e times, from any
+            # initial_epoch). tests/test_run_kills.py checks resumed == uninterrupted.
+            for _ in range(_OPENS_PER_EPOCH * start):
                 for _batch in train_ds.take(1):
                     pass
         model.fit(train_ds, validation_data=recipe.eval_data(x_val, y_val), epochs=recipe.epochs,
