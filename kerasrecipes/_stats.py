@@ -13,6 +13,13 @@ import os
 import numpy as np
 
 
+def check_positive_int(name, value):
+    """A positive integer argument (a window, a count); a ValueError naming it otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer. Received {name}={value!r}")
+    return int(value)
+
+
 def finite_or_none(value):
     """A float, or None for NaN/inf/None (what strict JSON can hold)."""
     return value if value is None or math.isfinite(value) else None
@@ -37,8 +44,7 @@ def moving_average(values, window):
     >>> moving_average([1.0, 2.0, 3.0, 4.0], 3)
     array([1.5, 2. , 3. , 3.5])
     """
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window must be a positive integer. Received window={window!r}")
+    window = check_positive_int("window", window)
     values = np.asarray(values, dtype="float64")
     if values.ndim != 1:
         raise ValueError(f"values must be one-dimensional. Received an array of shape {values.shape}")

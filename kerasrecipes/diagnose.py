@@ -24,7 +24,7 @@ import os
 import numpy as np
 
 from kerasrecipes import _io
-from kerasrecipes._stats import as_layer_stats, moving_average
+from kerasrecipes._stats import as_layer_stats, check_positive_int, moving_average
 
 # Metric names Keras writes for classification accuracy, in order of preference.
 _ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
@@ -606,8 +606,8 @@ def diagnose(
                         ("vanishing", vanishing), ("exploding", exploding)):
         if not isinstance(value, (int, float)) or not value >= 0:
             raise ValueError(f"{name} must be a non-negative number. Received {name}={value!r}")
-    if int(patience) != patience or patience < 1:
-        raise ValueError(f"patience must be a positive integer. Received patience={patience!r}")
+    check_positive_int("patience", patience)
+    check_positive_int("noise_window", noise_window)
     h = load_history(history)
     if "loss" not in h:
         raise ValueError(f"history has no 'loss' column; it has {sorted(h)}")

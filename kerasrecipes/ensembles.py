@@ -112,6 +112,8 @@ def average(models, method: str = "mean", name: str = "ensemble") -> keras.Model
     """
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}. Received method={method!r}")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string. Received name={name!r}")
     _check_models(models)
     first = models[0].inputs[0]
     inputs = keras.Input(shape=first.shape[1:], dtype=first.dtype, name="ensemble_input")
@@ -216,6 +218,8 @@ def evaluate(models_or_ensemble, x, y, method: str = "mean", batch_size: int = 2
         _check_models(members)
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}. Received method={method!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer. Received batch_size={batch_size!r}")
     y = np.asarray(y)
     labels = np.argmax(y, axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1).astype("int64")
     if len(labels) != len(x):

@@ -175,6 +175,12 @@ def test_load_history_forms(tmp_path):
         dg.diagnose(h, patience=0)
     with pytest.raises(ValueError, match="gap"):
         dg.diagnose(h, gap=-1)
+    with pytest.raises(ValueError, match="patience must be a positive integer. Received patience='5'"):
+        dg.diagnose(h, patience="5")
+    with pytest.raises(ValueError, match="noise_window must be a positive integer. Received noise_window=0"):
+        dg.diagnose(h, noise_window=0)
+    with pytest.raises(ValueError, match="window must be a positive integer"):
+        dg.moving_average([1.0, 2.0], 0)
 
 
 def test_moving_average_matches_numpy_in_the_interior():

@@ -66,6 +66,10 @@ def test_bad_inputs(models):
         ensembles.average(models[0])
     with pytest.raises(ValueError, match="same length"):
         ensembles.evaluate(models, X, np.zeros(3, "int32"))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer. Received batch_size=0"):
+        ensembles.evaluate(models, X, np.zeros(len(X), "int32"), batch_size=0)
+    with pytest.raises(ValueError, match="name must be a non-empty string"):
+        ensembles.average(models, name=3)
 
 
 def test_members_with_the_same_name_average_and_round_trip(tmp_path):

@@ -8,7 +8,7 @@ import warnings
 import keras
 
 from kerasrecipes import _io, ensembles, schedules
-from kerasrecipes.callbacks._monitor import Monitor, check_count, improves, print_msg
+from kerasrecipes.callbacks._monitor import Monitor, check_count, print_msg
 
 _MODES = ("snapshot", "top_k", "every")
 MANIFEST = "ensemble.json"

@@ -29,7 +29,7 @@ class HalveLROnPlateau(Monitor):
     """Halves the learning rate when the monitored metric stalls, going back to the best weights.
 
     "If you see that you stopped making progress on the validation set, divide
-    the LR by 2 (or by 5), and keep going" (Hung-yi Lee's tips). The schedule
+    the LR by 2 (or by 5), and keep going" (Wei's "Must Know Tips/Tricks"). The schedule
     is Keras's `ReduceLROnPlateau` (same patience, cooldown, min_delta and
     min_lr rule, tested against it epoch by epoch), written on the package's
     `Monitor` base, with what Keras's lacks:

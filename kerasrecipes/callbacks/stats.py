@@ -21,7 +21,7 @@ from keras import ops
 
 from kerasrecipes import _io
 from kerasrecipes._gradients import check_backend, gradient_function, loss_and_gradients  # noqa: F401 (public here)
-from kerasrecipes._stats import as_layer_stats, finite_or_none, moving_average  # noqa: F401 (public here)
+from kerasrecipes._stats import as_layer_stats, check_positive_int, finite_or_none, moving_average  # noqa: F401
 
 _RELU_NAMES = ("relu", "relu6")
 
@@ -196,10 +196,10 @@ class LayerStats(keras.callbacks.Callback):
 
     def __init__(self, every=1, sample=None, sample_size=256, at_start=True, layers=None, loss=None):
         super().__init__()
-        if int(every) != every or every < 1:
-            raise ValueError(f"every must be a positive integer. Received every={every!r}")
-        if int(sample_size) != sample_size or sample_size < 1:
-            raise ValueError(f"sample_size must be a positive integer. Received sample_size={sample_size!r}")
+        check_positive_int("every", every)
+        check_positive_int("sample_size", sample_size)
+        if layers is not None and (isinstance(layers, str) or not all(isinstance(n, str) for n in layers)):
+            raise ValueError(f"layers must be a list of layer names or None. Received layers={layers!r}")
         if not isinstance(sample, (tuple, list)) or len(sample) != 2:
             raise ValueError(
                 "sample must be an (x, y) pair of arrays, e.g. sample=(x_val[:64], y_val[:64]). "
@@ -312,8 +312,7 @@ class BatchLossRecorder(keras.callbacks.Callback):
 
     def __init__(self, window=20):
         super().__init__()
-        if int(window) != window or window < 1:
-            raise ValueError(f"window must be a positive integer. Received window={window!r}")
+        check_positive_int("window", window)
         self.window = int(window)
         self.losses = []
         self.epochs = []

@@ -1,5 +1,7 @@
 """Maxout: the maximum over groups of channels."""
 
+import numbers
+
 import keras
 from keras import ops
 
@@ -25,15 +27,18 @@ class Maxout(keras.layers.Layer):
 
     def __init__(self, pieces=2, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if int(pieces) != pieces or pieces < 1:
+        if isinstance(pieces, bool) or not isinstance(pieces, numbers.Integral) or pieces < 1:
             raise ValueError(f"Maxout needs a positive integer pieces. Received pieces={pieces!r}")
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or axis == 0:
+            raise ValueError(f"axis must be a non-batch axis, an integer other than 0. Received axis={axis!r}")
         self.pieces = int(pieces)
         self.axis = int(axis)
 
     def _channel_axis(self, rank):
         axis = self.axis % rank
         if axis == 0:
-            raise ValueError("Maxout cannot group over the batch axis (axis=0).")
+            raise ValueError(f"Maxout cannot group over the batch axis. Received axis={self.axis!r} "
+                             f"for inputs of rank {rank}")
         return axis
 
     def build(self, input_shape):

@@ -144,6 +144,15 @@ def test_layer_stats_rejects_bad_arguments():
         LayerStats(every=0, sample=(np.zeros((2, 3)), np.zeros(2)))
     with pytest.raises(ValueError, match="as many targets"):
         LayerStats(sample=(np.zeros((2, 3)), np.zeros(3)))
+    sample = (np.zeros((2, 3)), np.zeros(2))
+    with pytest.raises(ValueError, match="every must be a positive integer. Received every='2'"):
+        LayerStats(every="2", sample=sample)
+    with pytest.raises(ValueError, match="sample_size"):
+        LayerStats(sample=sample, sample_size=1.5)
+    with pytest.raises(ValueError, match="layers must be a list of layer names"):
+        LayerStats(sample=sample, layers="dense")
+    with pytest.raises(ValueError, match="window must be a positive integer. Received window=0"):
+        BatchLossRecorder(window=0)
 
 
 def test_batch_loss_recorder_recovers_each_batch_loss():
