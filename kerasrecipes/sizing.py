@@ -16,6 +16,7 @@ import dataclasses
 import math
 import time
 
+import keras
 import numpy as np
 
 from kerasrecipes.recipe import Recipe
@@ -97,20 +98,14 @@ def sized(input_shape, num_classes, num_images, *, width=None, **overrides):
     return Recipe(**values)
 
 
-class _BatchClock:
-    """Times of the ends of training batches (a per-batch hook, for this measurement only)."""
+class _BatchClock(keras.callbacks.Callback):
+    """Times of the ends of training batches: a per-batch hook, for this measurement fit only."""
 
-    def __new__(cls):
-        import keras
+    def on_train_begin(self, logs=None):
+        self.begin, self.ends = time.perf_counter(), []
 
-        class Clock(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.begin, self.ends = time.perf_counter(), []
-
-            def on_train_batch_end(self, batch, logs=None):
-                self.ends.append(time.perf_counter())
-
-        return Clock()
+    def on_train_batch_end(self, batch, logs=None):
+        self.ends.append(time.perf_counter())
 
 
 def measure(recipe, steps=6, warmup=2):

@@ -14,6 +14,8 @@ folder layout, file types and decoding it follows):
   hash of its path inside the folder, the scheme of TensorFlow's image
   retraining example (retrain.py, `which_set`), so adding images never moves
   an old one between the splits; or a separate `test_dir`;
+- images in a fixed mixed order (by the same hash), so a slice `x[:n]` holds
+  every class, as the named datasets do;
 - decoding in parallel in tf.data, once, into uint8 arrays held in memory, or,
   when they would not fit, in a `.npy` memory map in a cache folder that later
   loads of the same files reuse;
@@ -88,14 +90,16 @@ def index(directory, class_names=None):
     return names, paths, np.asarray(labels, dtype=np.int64)
 
 
-def is_test(relative_path, fraction):
-    """Whether `relative_path` (inside its folder) belongs to the held-out split of `fraction`.
-
-    A SHA-1 of the path with `/` separators, as a number in [0, 1): the same
-    answer on every machine and run, whatever other files the folder holds.
-    """
+def _key(relative_path):
+    """A SHA-1 of the path with `/` separators, as a number in [0, 1): the same on every machine and run."""
     key = relative_path.replace(os.sep, "/").encode("utf-8")
-    return int.from_bytes(hashlib.sha1(key).digest()[:8], "big") / 2.0 ** 64 < fraction
+    return int.from_bytes(hashlib.sha1(key).digest()[:8], "big") / 2.0 ** 64
+
+
+def is_test(relative_path, fraction):
+    """Whether `relative_path` (inside its folder) belongs to the held-out split of `fraction`,
+    whatever other files the folder holds."""
+    return _key(relative_path) < fraction
 
 
 def check_files(directory, paths):
@@ -341,6 +345,11 @@ def load_folder(directory, image_size=None, color_mode=None, *, test_dir=None, t
         pick = lambda mask: ([p for p, m in zip(paths, mask) if m], labels[mask])  # noqa: E731
         splits = {"train": (directory,) + pick(~held), "test": (directory,) + pick(held)}
 
+    # Classes mixed, in a fixed order (by the path's hash, as the split): a slice x[:n] of the
+    # result is a sample of every class, as with the named datasets, not the first classes only.
+    for split, (folder, split_paths, split_labels) in list(splits.items()):
+        order = sorted(range(len(split_paths)), key=lambda i: (_key(split_paths[i]), split_paths[i]))
+        splits[split] = (folder, [split_paths[i] for i in order], split_labels[order])
     # Headers first, once: every bad file is named before the (far costlier) decode pass starts.
     checked = {split: check_files(folder, split_paths) for split, (folder, split_paths, _) in splits.items()}
     if on_bad_file == "raise" and any(bad for _, bad in checked.values()):

@@ -14,6 +14,7 @@ from PIL import Image
 from kerasrecipes import datasets
 from kerasrecipes.datasets import _headers
 from kerasrecipes.datasets import cli as data_cli
+from kerasrecipes.datasets.example_folder import write_images
 
 folder_module = importlib.import_module("kerasrecipes.datasets.folder")
 CLASSES = {"bag": 8, "sneaker": 7, "trouser": 1}  # folder name -> Fashion-MNIST label
@@ -22,15 +23,10 @@ CLASSES = {"bag": 8, "sneaker": 7, "trouser": 1}  # folder name -> Fashion-MNIST
 def write_folder(root, per_class=12, rgb_every=3, sizes=((28, 28), (32, 24), (16, 16)), start=0):
     """Real images: every 2nd a PNG, every `rgb_every`-th RGB with a random tint, sizes cycling."""
     (x, y), _ = datasets.fashion_mnist_sample()
-    rng = np.random.default_rng(start)
     for name, label in CLASSES.items():
-        os.makedirs(os.path.join(root, name), exist_ok=True)
-        for j, i in enumerate(np.flatnonzero(y == label)[start:start + per_class]):
-            image = Image.fromarray(x[i, ..., 0]).resize(sizes[j % len(sizes)][::-1])
-            if rgb_every and j % rgb_every == 1:
-                tint = rng.uniform(0.5, 1.0, 3)
-                image = Image.fromarray((np.asarray(image)[..., None] * tint).astype(np.uint8))
-            image.save(os.path.join(root, name, f"{start + j:03d}.{'png' if j % 2 else 'jpg'}"))
+        picks = np.flatnonzero(y == label)[start:start + per_class]
+        write_images(root, x[picks], np.zeros(len(picks), int), [name], sizes=sizes, rgb_every=rgb_every,
+                     tint=(0.5, 1.0), seed=start, start=start)
     return root
 
 
@@ -97,6 +93,25 @@ def test_labels_follow_the_folders(clean):
     centre = x_all[:, :, 12:16, 0].mean(axis=(1, 2)) - x_all[:, :, :4, 0].mean(axis=(1, 2))
     assert centre[y_all == trouser].mean() > centre[y_all == bag].mean()
     assert np.bincount(y_all).tolist() == [12, 12, 12]
+    # Mixed, fixed order: the first images already hold every class (a slice is a sample of all).
+    assert set(data.y_train[:8].tolist()) == {0, 1, 2}
+    again = datasets.load_folder(clean, (28, 28), "grayscale", log=lambda m: None)
+    np.testing.assert_array_equal(again.y_train, data.y_train)
+
+
+def test_example_folder_command(tmp_path):
+    from kerasrecipes.datasets import example_folder
+
+    train, test = str(tmp_path / "photos"), str(tmp_path / "photos_test")
+    assert example_folder.main([train, "--per-class", "3", "--rgb", "--size", "20,16", "--test-dir", test,
+                                "--test-per-class", "2"]) == 0
+    data = datasets.load_folder(train, test_dir=test, log=lambda m: None)
+    assert data.input_shape == (20, 16, 3) and (len(data.x_train), len(data.x_test)) == (30, 20)
+    assert data.class_names == sorted(n.replace("/", "-") for n in datasets.FASHION_MNIST_CLASSES)
+    # Tinted per image, not per class: each class holds differently coloured images.
+    hues = data.x_train.reshape(30, -1, 3).mean(1)
+    hues = hues / hues.sum(1, keepdims=True)
+    assert np.ptp(hues[data.y_train == data.y_train[0]], axis=0).max() > 0.02
 
 
 def test_bad_files_are_named_before_any_decoding(broken, monkeypatch):
@@ -137,7 +152,7 @@ def test_a_file_that_passes_the_header_but_not_the_decoder_is_named(clean, tmp_p
     raw[40:-20] = bytes(len(raw) - 60)  # header and IEND intact, image data zeroed
     open(path, "wb").write(bytes(raw))
     assert not _headers.inspect(path).needs_decode
-    with pytest.raises(ValueError, match=r"1 file\(s\).*bag/001.png: cannot be decoded"):
+    with pytest.raises(ValueError, match=r"1 file\(s\).*bag/000001.png: cannot be decoded"):
         datasets.load_folder(root, (16, 16), log=lambda m: None)
     lines = []
     data = datasets.load_folder(root, (16, 16), on_bad_file="skip", log=lines.append)
