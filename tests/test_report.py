@@ -61,3 +61,24 @@ def test_report_from_a_history_with_model(tmp_path, fashion_small):
     assert all(name in page for name in findings)
     with pytest.raises(ValueError, match="go together"):
         report(history, tmp_path / "x.html", model=model)
+
+
+def test_results_settings_one_lr_row_consistent_digits_and_integer_epochs(tmp_path):
+    from kerasrecipes import plots
+    from kerasrecipes.report import _integer_epochs
+
+    history = {"loss": [1.23456, 0.9, 0.8], "val_loss": [1.3, 1.0, 0.95], "lr": [0.1, 0.1, 0.05],
+               "learning_rate": [0.1, 0.1, 0.05]}
+    path = report(history, tmp_path / "r.html", results={"single": 0.91234, "every ensemble of 3": 0.9201},
+                  settings={"optimizer": "nesterov", "base_lr": 0.2, "filters": [32, 64]},
+                  facts={"best epoch": 3})
+    page = open(path).read()
+    assert "<td>single</td><td>91.23%</td>" in page and "<td>every ensemble of 3</td><td>92.01%</td>" in page
+    assert "<th>base_lr</th><td>0.2</td>" in page and "<th>filters</th><td>32, 64</td>" in page
+    assert ">learning_rate<" in page and ">lr<" not in page  # one learning-rate row
+    assert "<td>1.235 (epoch 1)</td>" not in page and "<td>0.8</td><td>0.8 (epoch 3)</td>" in page
+    fig = _integer_epochs(plots.history(history))
+    for ax in fig.axes:
+        if ax.get_xlabel() == "epoch":
+            ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+            assert ticks and all(float(t).is_integer() for t in ticks)
