@@ -54,7 +54,7 @@ This notebook runs that loop on the real Fashion-MNIST sample that ships inside 
 3. the learning curves (`kr.plots.history`) and what they say (`kr.diagnose.diagnose`),
 4. the ensemble of the best epochs, and one HTML report of the run (`kr.report.report`).
 
-The same job from a shell is `kerasrecipes demo --recipe none`; plain `kerasrecipes demo` trains the
+The same job from a shell is `kerasrecipes demo --recipe factory`; plain `kerasrecipes demo` trains the
 measured preset `kr.presets.fashion_mnist_fast` (one-cycle SGD instead of halving) on the same sample.
 """),
     code(SETUP),
