@@ -25,6 +25,10 @@ MIN_SIDE_NATURAL = 64  # px: from here up, random-resized crops and colour jitte
 MAX_EPOCHS = 60  # a budget that allows more is left partly unused: further epochs barely pay on small data
 TARGET_STEPS = 2800  # optimizer steps without a budget: fashion_mnist_fast's 12 epochs x 235 steps
 VALIDATION_COST = 1 / 3  # a forward pass of a batch, as a fraction of a training step (no backward)
+# Step time ~ width ** 1.5 for these VGGs: measured 4.26 s (32 filters first) against 0.55 s (8) per
+# step of batch 256 at 28x28 on the shared 2-core CPU, a 7.8x ratio for 4x the width. Used to jump
+# straight to the width that fits a budget, so at most two widths are timed.
+WIDTH_EXPONENT = 1.5
 
 
 def _check(input_shape, num_classes, num_images, minutes):
@@ -87,14 +91,14 @@ def sized(input_shape, num_classes, num_images, *, width=None, **overrides):
         "input_shape": (height, image_width, int(input_shape[2])), "num_classes": int(num_classes),
         "filters": filters, "convs_per_stage": 2, "batch_size": batch_size, "epochs": epochs,
         "augment": "natural" if side >= MIN_SIDE_NATURAL else "light", "pad": max(1, round(side / 14)),
-        "ensemble_k": min(3, epochs),
+        "ensemble_k": _members(epochs),
     }
     unknown = sorted(set(overrides) - _fields())
     if unknown:
         raise ValueError(f"unknown Recipe fields {unknown}. Received overrides={overrides!r}")
     values.update(overrides)
     if "epochs" in overrides and "ensemble_k" not in overrides:
-        values["ensemble_k"] = min(values.get("ensemble_k", 3), values["epochs"])
+        values["ensemble_k"] = _members(values["epochs"])
     return Recipe(**values)
 
 
@@ -108,7 +112,7 @@ class _BatchClock(keras.callbacks.Callback):
         self.ends.append(time.perf_counter())
 
 
-def measure(recipe, steps=6, warmup=2):
+def measure(recipe, steps=4, warmup=1):
     """Seconds per training step of `recipe` on this machine, and the one-off start-up seconds.
 
     Trains the recipe's own model, optimizer and augmenting pipeline for one
@@ -135,7 +139,7 @@ def measure(recipe, steps=6, warmup=2):
     return per_step, max(0.0, ends[warmup - 1] - clock.begin - warmup * per_step)
 
 
-def for_data(input_shape, num_classes, num_images, minutes=None, *, log=print, measure_steps=6, **overrides):
+def for_data(input_shape, num_classes, num_images, minutes=None, *, log=print, measure_steps=4, **overrides):
     """A `Recipe` sized to the data and, with `minutes`, to a time budget on this machine.
 
     Without `minutes`, the rules of `sized` (depth from the image size, width
@@ -144,8 +148,11 @@ def for_data(input_shape, num_classes, num_images, minutes=None, *, log=print, m
     the epochs to as many as end within the budget, counting the validation
     passes (`Recipe.val_fraction` of the images) and the start-up; the
     one-cycle schedule spans those epochs, so the learning rate comes down as
-    the budget runs out. When not even 3 epochs fit, it halves the width (down
-    to 8 filters) and times again; when more than 60 would, it keeps 60.
+    the budget runs out. When not even 3 epochs fit, it halves the width
+    (down to 8 filters; as many halvings at once as the measured time predicts,
+    step time growing as width ** 1.5) and times that one; when more than 60
+    epochs would fit, it keeps 60. The ensemble keeps one checkpoint per 4
+    epochs, at most 3.
 
     Args:
         input_shape: `(height, width, channels)` of the images.
@@ -154,7 +161,7 @@ def for_data(input_shape, num_classes, num_images, minutes=None, *, log=print, m
             by the run, `Recipe.val_fraction`).
         minutes: Optional training budget in minutes (fractions allowed).
         log: Where the one-line account of the choice goes. Defaults to `print`.
-        measure_steps: Training steps timed per candidate. Defaults to `6`.
+        measure_steps: Training steps timed per candidate. Defaults to `4`.
         **overrides: Any `Recipe` field, applied last (they are timed too).
 
     Returns:
@@ -188,18 +195,32 @@ def for_data(input_shape, num_classes, num_images, minutes=None, *, log=print, m
         epochs = int((budget - startup) // epoch_seconds) if budget > startup else 0
         if epochs >= 3 or width <= 8 or "filters" in overrides:
             break
-        width //= 2
+        # The widest halving predicted to fit 3 epochs (else the narrowest, 8), then timed for real.
+        measured, width = width, width // 2
+        while width > 8 and (budget - startup) // (epoch_seconds * (width / measured) ** WIDTH_EXPONENT) < 3:
+            width //= 2
+        width = max(width, 8)
         recipe = sized(input_shape, num_classes, num_images, width=width, **overrides)
     if epochs < 1:
         raise ValueError(f"minutes={minutes!r} is shorter than one epoch of the narrowest recipe here "
                          f"({_describe(recipe)}: {epoch_seconds:.1f} s per epoch + {startup:.1f} s start-up, "
                          f"measured); ask for at least {(epoch_seconds + startup) / 60:.2f} minutes or fewer images")
     epochs = min(epochs, MAX_EPOCHS)
-    recipe = dataclasses.replace(recipe, epochs=epochs, ensemble_k=min(recipe.ensemble_k, epochs))
+    recipe = dataclasses.replace(recipe, epochs=epochs,
+                                 ensemble_k=overrides.get("ensemble_k", _members(epochs)))
     log(f"for_data: {_describe(recipe)}; measured {per_step * 1000:.0f} ms per step, {epoch_seconds:.1f} s per "
         f"epoch: {epochs} epochs fit in {minutes:g} min (about {(startup + epochs * epoch_seconds) / 60:.1f} "
         "min of training)")
     return recipe
+
+
+def _members(epochs):
+    """Checkpoints in the ensemble: the last 3 epochs, fewer on short runs (one per 4 epochs, at least 1).
+
+    Measured (BENCHMARKS.md, "Your own images"): after 2-3 epochs the last-3 ensemble scored 4-5
+    points below the single model, its early members being far from trained.
+    """
+    return max(1, min(3, epochs // 4))
 
 
 def _describe(recipe):
