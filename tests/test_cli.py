@@ -143,3 +143,25 @@ def test_lr_find_writes_json_and_report_renders_it(tmp_path, capsys, monkeypatch
     os.umask(umask)
     for name in ("lr_find.json", "lr_find.png", "report.html"):
         assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+
+
+def test_config_file_then_flags_override_it(tmp_path):
+    from kerasrecipes import cli
+
+    config = tmp_path / "settings.json"
+    config.write_text(json.dumps({"recipe": "fashion_mnist_fast", "filters": [16, 32], "epochs": 3}))
+    args = cli.build_parser().parse_args(["train", "--out", "o", "--config", str(config), "--epochs", "2"])
+    assert cli.recipe_from_args(args, cli.TRAIN_RECIPE) == ("fashion_mnist_fast", {"filters": (16, 32), "epochs": 2})
+    config.write_text(json.dumps({"epoch": 3}))
+    with pytest.raises(ValueError, match="unknown setting"):
+        cli.recipe_from_args(args, cli.TRAIN_RECIPE)
+
+
+@pytest.mark.skipif(os.path.exists(os.path.expanduser("~/.keras/datasets/mnist.npz")), reason="mnist is cached here")
+def test_a_dataset_that_needs_a_download_fails_offline_in_one_line(tmp_path, capsys):
+    from kerasrecipes.cli import main
+
+    assert main(["train", "--out", str(tmp_path / "x"), "--dataset", "mnist"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("kerasrecipes train: error: dataset='mnist' is not on this machine")
+    assert not (tmp_path / "x").exists()
