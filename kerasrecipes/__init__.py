@@ -18,7 +18,9 @@ from kerasrecipes import models
 from kerasrecipes import callbacks
 from kerasrecipes import ensembles
 from kerasrecipes import schedules
+from kerasrecipes import recipe
 from kerasrecipes import presets
+from kerasrecipes import runs
 from kerasrecipes import sizing
 from kerasrecipes import babysit
 from kerasrecipes import diagnose
