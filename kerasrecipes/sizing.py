@@ -25,10 +25,10 @@ MIN_SIDE_NATURAL = 64  # px: from here up, random-resized crops and colour jitte
 MAX_EPOCHS = 60  # a budget that allows more is left partly unused: further epochs barely pay on small data
 TARGET_STEPS = 2800  # optimizer steps without a budget: fashion_mnist_fast's 12 epochs x 235 steps
 VALIDATION_COST = 1 / 3  # a forward pass of a batch, as a fraction of a training step (no backward)
-# Step time ~ width ** 1.5 for these VGGs: measured 4.26 s (32 filters first) against 0.55 s (8) per
-# step of batch 256 at 28x28 on the shared 2-core CPU, a 7.8x ratio for 4x the width. Used to jump
-# straight to the width that fits a budget, so at most two widths are timed.
-WIDTH_EXPONENT = 1.5
+# Step time ~ width ** 1.35 for these VGGs: 49 against 306-332 training images/s for 32 and 8
+# filters first (batch 256, 28x28; BENCHMARKS.md "Your own images" (c)), 6.2-6.8x for 4x the width.
+# Used to jump straight to the width that fits a budget, so at most two widths are timed.
+WIDTH_EXPONENT = 1.35
 
 
 def _check(input_shape, num_classes, num_images, minutes):
@@ -150,7 +150,7 @@ def for_data(input_shape, num_classes, num_images, minutes=None, *, log=print, m
     one-cycle schedule spans those epochs, so the learning rate comes down as
     the budget runs out. When not even 3 epochs fit, it halves the width
     (down to 8 filters; as many halvings at once as the measured time predicts,
-    step time growing as width ** 1.5) and times that one; when more than 60
+    step time growing as width ** 1.35) and times that one; when more than 60
     epochs would fit, it keeps 60. The ensemble keeps one checkpoint per 4
     epochs, at most 3.
 

@@ -79,7 +79,7 @@ def test_budget_sets_the_epochs(monkeypatch):
 def test_budget_too_short_narrows_then_refuses(monkeypatch):
     calls = _fake_clock(monkeypatch, {32: 2.0, 16: 0.5, 8: 0.2})
     recipe = sizing.for_data((28, 28, 1), 10, 60000, minutes=2, log=None)
-    # 32 filters: 438 s an epoch; 16 predicted at 438 / 2 ** 1.5 = 155 s (0 epochs), 8 at 55 s: 8 is timed next.
+    # 32 filters: 438 s an epoch; 16 predicted at 438 / 2 ** 1.35 = 171 s (0 epochs), 8 at 68 s: 8 is timed next.
     assert calls == [32, 8] and tuple(recipe.filters) == (8, 16, 32) and recipe.epochs == 2
     assert recipe.ensemble_k == 1
     with pytest.raises(ValueError, match=r"minutes=0.1 is shorter than one epoch .* s per epoch"):

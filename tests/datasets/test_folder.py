@@ -81,7 +81,8 @@ def test_reads_like_keras_image_dataset_from_directory(clean):
 def _train_paths(data):
     listed = set(data.source["test_files"])
     _, paths, _ = folder_module.index(data.name)
-    return [p for p in paths if p not in listed and os.path.join(data.name, p) not in data.source["skipped"]]
+    kept = [p for p in paths if p not in listed and os.path.join(data.name, p) not in data.source["skipped"]]
+    return sorted(kept, key=lambda p: (folder_module._key(p), p))  # the loader's fixed mixed order
 
 
 def test_labels_follow_the_folders(clean):
