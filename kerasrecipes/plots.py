@@ -222,6 +222,9 @@ def confusion_counts(y_true, y_pred, num_classes=None):
     array([[1, 0],
            [1, 1]])
     """
+    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
+                                    or num_classes < 1):
+        raise ValueError(f"num_classes must be None or a positive integer. Received num_classes={num_classes!r}")
     t, p = _labels(y_true), _labels(y_pred)
     if t.shape != p.shape:
         raise ValueError(f"y_true and y_pred need the same number of examples. Received {t.shape[0]} and {p.shape[0]}")
@@ -285,6 +288,8 @@ def per_example_loss(probs, y, eps=1e-7):
     >>> per_example_loss([[0.9, 0.1], [0.2, 0.8]], [0, 0]).round(3)
     array([0.105, 1.609])
     """
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < 1:
+        raise ValueError(f"eps must be a number in (0, 1). Received eps={eps!r}")
     probs = np.asarray(probs, dtype="float64")
     t = _labels(y)
     if probs.ndim != 2 or len(probs) != len(t):

@@ -49,6 +49,8 @@ class StepDecay(_S.ExponentialDecay):
         _positive("initial_learning_rate", initial_learning_rate)
         _positive("step_size", step_size, integer=True)
         _positive("factor", factor)
+        if factor > 1:  # "divides": a factor above 1 would grow the LR without bound
+            raise ValueError(f"factor must be in (0, 1]. Received factor={factor!r}")
         super().__init__(initial_learning_rate, int(step_size), factor, staircase=True, name=name)
         self.step_size = int(step_size)
         self.factor = factor

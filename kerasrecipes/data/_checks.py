@@ -60,6 +60,18 @@ def check_positive_int(value, name):
     return int(value)
 
 
+def check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False. Received {name}={value!r}")
+    return bool(value)
+
+
+def check_seed(value, name="seed"):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
+        raise ValueError(f"{name} must be None or an integer >= 0. Received {name}={value!r}")
+    return value
+
+
 def check_fraction(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
         raise ValueError(f"{name} must be a number in (0, 1). Received {name}={value!r}")

@@ -2,7 +2,7 @@
 
 import keras
 
-from kerasrecipes.data._checks import check_choice
+from kerasrecipes.data._checks import check_choice, check_seed
 
 PRESETS = ("none", "light", "standard", "strong", "natural")
 _FLIPS = {True: "horizontal", False: None, "horizontal": "horizontal", "vertical": "vertical",
@@ -54,6 +54,7 @@ def augmentation(preset="standard", input_shape=None, *, flip=True, pad=4, value
     >>> augment = augmentation("standard", (28, 28, 1))
     >>> model = keras.Sequential([keras.Input((28, 28, 1)), augment, ...])
     """
+    check_seed(seed)
     check_choice(preset, "preset", PRESETS)
     if flip not in _FLIPS:
         raise ValueError(f"flip must be True, False or one of {list(_FLIPS)[2:]}. Received flip={flip!r}")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kerasrecipes.data._checks import check_array, check_choice, check_labels
+from kerasrecipes.data._checks import check_array, check_choice, check_labels, check_seed
 
 _STRATEGIES = ("oversample", "undersample")
 
@@ -34,6 +34,7 @@ def resample(x, y, strategy="oversample", seed=None, return_indices=False):
     x = check_array(x, "x")
     y = check_labels(y, "y", length=len(x))
     check_choice(strategy, "strategy", _STRATEGIES)
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     groups = [np.flatnonzero(y == c) for c in np.unique(y)]
     sizes = [len(g) for g in groups]

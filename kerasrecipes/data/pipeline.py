@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from kerasrecipes.data._checks import check_alpha, check_array, check_labels, check_positive_int
+from kerasrecipes.data._checks import check_alpha, check_array, check_bool, check_labels, check_positive_int, check_seed
 from kerasrecipes.data.augmentation import augmentation
 
 
@@ -63,6 +63,9 @@ def pipeline(x, y=None, batch_size=128, augment=None, mixup=None, cutmix=None, s
     else:
         y = check_labels(y, "y", length=len(x), num_classes=num_classes)
         num_classes = num_classes or int(y.max()) + 1
+    check_bool(shuffle, "shuffle")
+    check_bool(drop_remainder, "drop_remainder")
+    check_seed(seed)
     if rescale == "auto":
         rescale = 1.0 / 255.0 if x.dtype.kind in "iu" else 1.0
     elif isinstance(rescale, bool) or not isinstance(rescale, (int, float)) or not np.isfinite(rescale):

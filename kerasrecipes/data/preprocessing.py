@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from kerasrecipes.data._checks import check_array, check_choice
+from kerasrecipes.data._checks import check_array, check_bool, check_choice
 
 _PER = {"channel": -1, "pixel": (1, 2, 3), "global": None}
 
@@ -33,6 +33,7 @@ def standardization(x, per="channel", scale=True):
     >>> model = keras.Sequential([keras.Input((28, 28, 1)), norm, ...])
     """
     check_choice(per, "per", _PER)
+    check_bool(scale, "scale")
     x = check_array(x, "x", ranks=(4,) if per == "pixel" else (2, 3, 4))
     axis = _PER[per]
     if scale:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kerasrecipes.data._checks import check_array, check_fraction, check_labels
+from kerasrecipes.data._checks import check_array, check_bool, check_fraction, check_labels, check_seed
 
 
 def train_val_split(x, y, val_fraction=0.1, stratify=True, seed=None):
@@ -29,6 +29,8 @@ def train_val_split(x, y, val_fraction=0.1, stratify=True, seed=None):
     x = check_array(x, "x")
     y = check_labels(y, "y", length=len(x))
     val_fraction = check_fraction(val_fraction, "val_fraction")
+    check_bool(stratify, "stratify")
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     if stratify:
         val = np.concatenate([

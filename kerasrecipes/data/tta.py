@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kerasrecipes.data._checks import check_array, check_choice, check_positive_int
+from kerasrecipes.data._checks import check_array, check_bool, check_choice, check_positive_int
 
 _CROPS = (None, "five", "ten")
 
@@ -22,6 +22,18 @@ def _corner_views(x, size, pad):
 
 def views(x, flips=True, crops=None, crop_size=None, pad=4):
     """The list of arrays `tta_predict` averages over (see there)."""
+    check_bool(flips, "flips")
+    check_choice(crops, "crops", _CROPS)
+    if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or pad < 0:
+        raise ValueError(f"pad must be a non-negative integer of pixels. Received pad={pad!r}")
+    if crop_size is not None:
+        try:
+            ok = len(crop_size) == 2 and all(int(s) == s and s > 0 for s in crop_size)
+        except TypeError:
+            ok = False
+        if not ok:
+            raise ValueError(f"crop_size must be None or a (height, width) pair of positive integers. "
+                             f"Received crop_size={crop_size!r}")
     if crops is None:
         base = [x]
     else:

@@ -78,3 +78,33 @@ def test_bad_y(user, case):
         pytest.skip("no num_classes to compare with")
     with pytest.raises(ValueError, match=message):
         Y_USERS[user](y)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: train_val_split(GOOD_X, GOOD_Y, stratify="yes"), "stratify must be True or False. Received stratify='yes'"),
+    (lambda: train_val_split(GOOD_X, GOOD_Y, seed="a"), "seed must be None or an integer >= 0. Received seed='a'"),
+    (lambda: resample(GOOD_X, GOOD_Y, seed=-1), "seed must be None or an integer"),
+    (lambda: standardization(GOOD_X, scale="y"), "scale must be True or False"),
+    (lambda: pipeline(GOOD_X, GOOD_Y, shuffle="y"), "shuffle must be True or False"),
+    (lambda: pipeline(GOOD_X, GOOD_Y, seed=1.5), "seed must be None or an integer"),
+    (lambda: tta_predict(None, GOOD_X, flips="x"), "flips must be True or False"),
+    (lambda: tta_predict(None, GOOD_X, crops="five", pad=-1), "pad must be a non-negative integer"),
+    (lambda: tta_predict(None, GOOD_X, crops="five", crop_size=(0, 4)), "crop_size must be None or a"),
+])
+def test_flags_seeds_and_views_are_checked_before_work(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_augmentation_seed_and_schedule_and_plot_arguments():
+    from kerasrecipes import plots, schedules
+    from kerasrecipes.data import augmentation
+
+    with pytest.raises(ValueError, match="seed must be None or an integer >= 0. Received seed='a'"):
+        augmentation("light", (8, 8, 1), seed="a")
+    with pytest.raises(ValueError, match="factor must be in \\(0, 1\\]. Received factor=2.0"):
+        schedules.StepDecay(0.1, 10, factor=2.0)
+    with pytest.raises(ValueError, match="num_classes must be None or a positive integer"):
+        plots.confusion_counts([0, 1], [0, 1], num_classes=0)
+    with pytest.raises(ValueError, match="eps must be a number in \\(0, 1\\)"):
+        plots.per_example_loss(np.full((2, 2), 0.5), [0, 1], eps=-1)
