@@ -50,8 +50,8 @@ def history(h, smooth="auto", *, batch_losses=None, metrics=None, monitor=None, 
 
     One panel per metric (loss first), training and validation overlaid, the
     best epoch of `monitor` marked on every panel; a panel with the learning
-    rate on a log axis when the history recorded one ("lr", as
-    `HalveLROnPlateau` writes it, or "learning_rate"); and a per-batch loss
+    rate on a log axis when the history recorded one ("learning_rate", as
+    Keras's `ReduceLROnPlateau` and `HalveLROnPlateau` write it, or an older "lr"); and a per-batch loss
     panel with its moving average when `batch_losses` are given (from a
     `BatchLossRecorder`).
 

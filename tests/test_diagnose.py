@@ -1,4 +1,4 @@
-"""diagnose: each case the notes describe, built as a synthetic history, is named correctly."""
+"""diagnose: each case that cs231n, Wei's tips and Hung-yi Lee's tips describe, built as a synthetic history, is named correctly."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""The seeds' initialization argument, measured: He keeps a deep ReLU net's signal alive."""
+"""cs231n's initialization argument, measured: He keeps a deep ReLU net's signal alive."""
 
 import keras
 import numpy as np
