@@ -485,10 +485,13 @@ last stage longer (`search.refine(epochs=...)`) before ensembling.
     code('''ensemble = search.ensemble(hyp["top_k"])
 kr.ensembles.evaluate(ensemble, x_test, y_test)'''),
     md("""
-The same search from a shell: `kerasrecipes search --dataset sample --trials 12 --epochs 2
---refine 1 --dir runs/fm`. Re-running the same `random_search` call on the same directory
-resumes it (finished trials are kept); `search.save()` writes the results table and the plots.
+Re-running the same `random_search` call on the same directory resumes it (finished trials are
+kept, even after a `kill -9`); `search.save()` writes the results table and the plots. The same
+search from a shell: progress on stderr, the best hyperparameters as one JSON line on stdout,
+`results.csv` and the plots under `--dir` (with `KERASRECIPES_SMOKE=1`, as in CI, it runs 2 tiny
+trials).
 """),
+    code("!kerasrecipes search --dataset sample --trials 12 --epochs 2 --refine 1 --dir runs/fm"),
 ])
 
 

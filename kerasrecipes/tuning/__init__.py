@@ -1,20 +1,27 @@
-"""Hyperparameter search on keras-tuner: log-space ranges, coarse-to-fine stages, results and plots."""
+"""Hyperparameter search on keras-tuner: log-space ranges, coarse-to-fine stages, results and plots.
+
+Split by role, as keras-tuner splits oracle from tuner: `space` (the ranges),
+`hypermodels` (what a trial builds), `oracles` and `tuners` (our keras-tuner
+subclasses), `results` (the table, read through the oracle's API), `stage`
+(`StageSpec`, `run_stage`), `runners` (in-process, local workers, cluster),
+`search` (the stages and their refinement), `cli` (`kerasrecipes search`).
+"""
 
 from kerasrecipes.tuning.cli import add_search_parser
 from kerasrecipes.tuning.cli import cli_main
 from kerasrecipes.tuning.cli import run_search
+from kerasrecipes.tuning.hypermodels import FunctionHyperModel
+from kerasrecipes.tuning.hypermodels import SpaceHyperModel
 from kerasrecipes.tuning.parallel import Parallel
 from kerasrecipes.tuning.plots import plot_search
 from kerasrecipes.tuning.pruning import MedianStoppingRule
 from kerasrecipes.tuning.pruning import median_stopping_threshold
-from kerasrecipes.tuning.search import FunctionHyperModel
-from kerasrecipes.tuning.search import RecipeHyperband
-from kerasrecipes.tuning.search import RecipeRandomSearch
-from kerasrecipes.tuning.search import Results
+from kerasrecipes.tuning.results import Results
+from kerasrecipes.tuning.runners import ClusterRunner
+from kerasrecipes.tuning.runners import InProcessRunner
+from kerasrecipes.tuning.runners import LocalWorkersRunner
+from kerasrecipes.tuning.runners import Runner
 from kerasrecipes.tuning.search import Search
-from kerasrecipes.tuning.search import SpaceHyperModel
-from kerasrecipes.tuning.search import make_optimizer
-from kerasrecipes.tuning.search import print_progress
 from kerasrecipes.tuning.search import random_search
 from kerasrecipes.tuning.search import recipe_callbacks
 from kerasrecipes.tuning.space import Choice
@@ -26,3 +33,10 @@ from kerasrecipes.tuning.space import SearchSpace
 from kerasrecipes.tuning.space import Uniform
 from kerasrecipes.tuning.space import default_mlp_space
 from kerasrecipes.tuning.space import default_vgg_space
+from kerasrecipes.tuning.stage import SearchError
+from kerasrecipes.tuning.stage import StageJob
+from kerasrecipes.tuning.stage import StageSpec
+from kerasrecipes.tuning.stage import run_stage
+from kerasrecipes.tuning.tuners import RecipeHyperband
+from kerasrecipes.tuning.tuners import RecipeRandomSearch
+from kerasrecipes.tuning.tuners import print_progress

@@ -2,7 +2,10 @@
 
 Progress lines go to stderr; stdout gets one line, the best hyperparameters as
 JSON, so the command composes with `jq` and friends. Results (CSV, JSON) and
-plots (PNG) are written under `--dir`.
+plots (PNG) are written under `--dir`. The data flags are the ones every
+subcommand shares (`kerasrecipes.datasets.cli`); `KERASRECIPES_SMOKE=1` in the
+environment shrinks the search to a tiny one (`smoke_settings`), so the
+documented commands can be run as a test.
 """
 
 import argparse
@@ -12,9 +15,10 @@ import os
 import sys
 
 from kerasrecipes._args import OneLineParser, non_negative_int, positive_int
+from kerasrecipes.datasets import cli as data_cli
 
-DATASETS = ("fashion_mnist", "sample")
 MODELS = ("vgg", "mlp")
+SMOKE = dict(trials=2, epochs=1, refine=1, refine_trials=1, train_size=384, val_size=128)  # KERASRECIPES_SMOKE=1
 
 DESCRIPTION = """\
 Log-space random search with keras-tuner, then --refine finer stages around the
@@ -26,10 +30,7 @@ hyperparameters are printed to stdout as JSON."""
 
 def configure_parser(parser):
     """Adds the search flags to `parser` (an `argparse.ArgumentParser`)."""
-    parser.add_argument("--dataset", choices=DATASETS, default="fashion_mnist",
-                        help="fashion_mnist: the full set (Debian's dataset-fashion-mnist or a download); "
-                             "sample: the 10k-image stratified sample shipped with kerasrecipes. "
-                             "Default: %(default)s")
+    data_cli.add_arguments(parser)
     parser.add_argument("--model", choices=MODELS, default="vgg",
                         help="Factory whose default space is searched (default_vgg_space / "
                              "default_mlp_space). Default: %(default)s")
@@ -47,17 +48,19 @@ def configure_parser(parser):
                         help="Directory for the keras-tuner projects, results and plots. Default: %(default)s")
     parser.add_argument("--project", default="search",
                         help="Project name of the first stage (refine stages add _refineN). Default: %(default)s")
-    parser.add_argument("--train-size", type=positive_int, default=10000,
-                        help="Training images taken from the training split. Default: %(default)s")
-    parser.add_argument("--val-size", type=positive_int, default=2000,
+    parser.add_argument("--train-size", type=positive_int, default=None,
+                        help="Training images taken from the start of the training split. Default: the "
+                             "rest of the split after --val-size, at most 10000")
+    parser.add_argument("--val-size", type=positive_int, default=None,
                         help="Validation images, held out from the end of the training split "
-                             "(the test split is never used for selection). Default: %(default)s")
+                             "(the test split is never used for selection). Default: a fifth of the "
+                             "split, at most 2000")
     parser.add_argument("--objective", default="val_accuracy",
                         help="Metric to optimize, as fit reports it. Default: %(default)s")
     parser.add_argument("--algorithm", choices=("random", "hyperband"), default="random",
                         help="keras-tuner RandomSearch, or Hyperband (successive halving; --trials is "
                              "then ignored and --epochs is the most epochs of a trial). Default: %(default)s")
-    parser.add_argument("--seed", type=int, default=None,
+    parser.add_argument("--seed", type=non_negative_int, default=None,
                         help="Seed of the sampling and of each trial's initialization. Default: none")
     parser.add_argument("--overwrite", action="store_true",
                         help="Start over instead of resuming the projects found in --dir")
@@ -89,53 +92,78 @@ def add_search_parser(subparsers):
     >>> add_search_parser(sub).set_defaults(func=run_search)
     """
     parser = subparsers.add_parser("search", help="log-space random search with coarse-to-fine refinement",
-                                   description=DESCRIPTION,
+                                   description=DESCRIPTION, allow_abbrev=False,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     return configure_parser(parser)
 
 
-def _load(dataset, train_size, val_size):
+def sizes(n, train_size=None, val_size=None, name="the dataset"):
+    """`(train_size, val_size)` for a training split of `n` images: the validation images from its end.
+
+    Defaults: a fifth of the split (at most 2000) for validation, the rest (at
+    most 10000) for training.
+    """
+    val = val_size or min(2000, max(1, n // 5))
+    train = train_size or min(10000, n - val)
+    if train < 1 or train + val > n:
+        raise ValueError(f"--train-size + --val-size must be at most the {n} training images of {name}. "
+                         f"Received {train} + {val}")
+    return train, val
+
+
+def smoke_settings(args):
+    """`KERASRECIPES_SMOKE=1`: the one place the search shrinks to 2 trials x 1 epoch on a few hundred images."""
+    if os.environ.get("KERASRECIPES_SMOKE") != "1":
+        return args
+    small = argparse.Namespace(**vars(args))
+    small.trials = min(args.trials, SMOKE["trials"])
+    small.epochs = SMOKE["epochs"]
+    small.refine = min(args.refine, SMOKE["refine"])
+    small.refine_trials = SMOKE["refine_trials"]
+    small.train_size = min(args.train_size or SMOKE["train_size"], SMOKE["train_size"])
+    small.val_size = min(args.val_size or SMOKE["val_size"], SMOKE["val_size"])
+    return small
+
+
+def _load(args):
     import numpy as np
 
-    from kerasrecipes import datasets
-
-    (x, y), _ = datasets.fashion_mnist() if dataset == "fashion_mnist" else datasets.fashion_mnist_sample()
-    if train_size + val_size > len(x):
-        raise ValueError(
-            f"--train-size + --val-size must be at most the {len(x)} training images of {dataset}. "
-            f"Received {train_size} + {val_size}"
-        )
-    x = x.astype("float32") / np.float32(255.0)
+    data = data_cli.from_args(args)
+    train, val = sizes(len(data.x_train), args.train_size, args.val_size, data.name)
+    x = data.x_train
+    x = x.astype("float32") / np.float32(255.0) if x.dtype == np.uint8 else x.astype("float32")
     if x.ndim == 3:
         x = x[..., None]
-    y = y.astype("int32")
-    return (x[:train_size], y[:train_size]), (x[len(x) - val_size:], y[len(y) - val_size:])
+    y = data.y_train.astype("int32")
+    return (x[:train], y[:train]), (x[len(x) - val:], y[len(y) - val:])
 
 
 def run_search(args):
-    """Runs the search described by parsed `args`; returns the exit status (0, or 2 for bad values)."""
+    """Runs the search described by parsed `args`; returns the exit status (0; 2 for bad values; 1 if it failed)."""
+    from kerasrecipes.tuning import parallel as parallel_module
     from kerasrecipes.tuning import search as search_module
     from kerasrecipes.tuning import space as space_module
+    from kerasrecipes.tuning.stage import SearchError
+    from kerasrecipes.tuning.tuners import print_progress
 
+    args = smoke_settings(args)
     try:
-        from kerasrecipes.tuning.parallel import resolve
-
-        # bad --workers/--gpus/--role/--oracle values are reported before the data is loaded
-        resolve(workers=args.workers, gpus=args.gpus, role=args.role, oracle=args.oracle)
-        (x, y), (x_val, y_val) = _load(args.dataset, args.train_size, args.val_size)
+        # Bad --workers/--gpus/--role/--oracle values are reported before the data is loaded; the
+        # resolved set-up (a bound port, a reached chief) is passed on, never resolved again.
+        parallel = parallel_module.resolve(workers=args.workers, gpus=args.gpus, role=args.role, oracle=args.oracle)
+        (x, y), (x_val, y_val) = _load(args)
         space = space_module.default_vgg_space() if args.model == "vgg" else space_module.default_mlp_space()
         callbacks = None
         if args.prune:
             from kerasrecipes.tuning.pruning import MedianStoppingRule
 
             callbacks = [*search_module.recipe_callbacks(args.objective), MedianStoppingRule(args.objective)]
-        progress = None if args.quiet else functools.partial(search_module.print_progress, file=sys.stderr)
+        progress = None if args.quiet else functools.partial(print_progress, file=sys.stderr)
         search = search_module.random_search(
             space, x, y, validation_data=(x_val, y_val), max_trials=args.trials, epochs=args.epochs,
             directory=args.dir, project_name=args.project, objective=args.objective, seed=args.seed,
             overwrite=args.overwrite, algorithm=args.algorithm, verbose=0 if args.quiet else 1,
-            progress=progress, workers=args.workers, gpus=args.gpus, role=args.role, oracle=args.oracle,
-            callbacks=callbacks,
+            progress=progress, parallel=parallel, callbacks=callbacks,
         )
         refine_trials = args.refine_trials or max(1, args.trials // 3)
         for _ in range(args.refine):
@@ -143,6 +171,9 @@ def run_search(args):
     except ValueError as e:
         print(f"kerasrecipes search: error: {e}", file=sys.stderr)
         return 2
+    except SearchError as e:
+        print(f"kerasrecipes search: error: {e}", file=sys.stderr)
+        return 1
     results = search.results()
     if args.role == "worker":  # the chief writes the results and plots once the search has ended
         return 0
@@ -165,7 +196,7 @@ def cli_main(argv=None):
     Example:
     >>> cli_main(["--dataset", "sample", "--trials", "4", "--epochs", "1", "--dir", "runs/demo"])
     """
-    parser = configure_parser(OneLineParser(prog="kerasrecipes search", description=DESCRIPTION,
+    parser = configure_parser(OneLineParser(prog="kerasrecipes search", description=DESCRIPTION, allow_abbrev=False,
                                              formatter_class=argparse.RawDescriptionHelpFormatter))
     try:
         args = parser.parse_args(argv)

