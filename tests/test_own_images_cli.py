@@ -37,15 +37,28 @@ def broken(tmp_path_factory):
     return root, add_bad_files(root)
 
 
-def test_bad_files_stop_before_training_with_their_names(broken, tmp_path):
+def _main(args, capsys):
+    """`kerasrecipes ARGS` in this process (no TensorFlow start-up): exit status, stdout, stderr lines."""
+    from kerasrecipes.cli import main
+
+    try:
+        status = main(list(args))
+    except SystemExit as e:  # argparse's own errors
+        status = e.code
+    captured = capsys.readouterr()
+    return status, captured.out, [line for line in captured.err.splitlines() if line.strip()]
+
+
+def test_bad_files_stop_before_training_with_their_names(broken, tmp_path, capsys, monkeypatch):
     root, bad = broken
-    result = run("train", "--data", root, "--image-size", "32,32", "--out", str(tmp_path / "run"))
-    lines = [line for line in result.stderr.splitlines() if line.strip() and "JPEG library" not in line]
-    assert result.returncode == 2 and len(lines) == 1, result.stderr
-    assert lines[0].startswith("kerasrecipes train: error: 4 file(s) under")
+    monkeypatch.setenv("KERASRECIPES_SMOKE", "1")
+    status, out, err = _main(["train", "--data", root, "--image-size", "32,32", "--out", str(tmp_path / "run")],
+                             capsys)
+    assert status == 2 and len(err) == 1, err
+    assert err[0].startswith("kerasrecipes train: error: 4 file(s) under")
     for path in bad:
-        assert os.path.join(root, path) in lines[0]
-    assert "Epoch" not in result.stdout and not (tmp_path / "run" / "model.keras").exists()
+        assert os.path.join(root, path) in err[0]
+    assert "Epoch" not in out and not (tmp_path / "run" / "model.keras").exists()
 
 
 def test_train_on_a_folder_skipping_bad_files(broken, tmp_path):
@@ -62,12 +75,12 @@ def test_train_on_a_folder_skipping_bad_files(broken, tmp_path):
     assert summary["test_accuracy"] and (out / "report.html").exists() and (out / "model.keras").exists()
 
 
-def test_exclusive_and_folder_only_flags(broken, tmp_path):
+def test_exclusive_and_folder_only_flags(broken, tmp_path, capsys):
     root, _ = broken
-    result = run("train", "--dataset", "sample", "--data", root, "--out", str(tmp_path / "x"))
-    assert result.returncode == 2 and "not allowed with argument" in result.stderr
-    result = run("train", "--image-size", "32,32", "--out", str(tmp_path / "x"))
-    assert result.returncode == 2 and "--image-size applies only with --data DIR" in result.stderr
+    status, _, err = _main(["train", "--dataset", "sample", "--data", root, "--out", str(tmp_path / "x")], capsys)
+    assert status == 2 and "not allowed with argument" in err[-1]
+    status, _, err = _main(["train", "--image-size", "32,32", "--out", str(tmp_path / "x")], capsys)
+    assert status == 2 and err == ["kerasrecipes train: error: --image-size applies only with --data DIR"]
     assert not (tmp_path / "x").exists()
 
 
