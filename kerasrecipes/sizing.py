@@ -29,6 +29,7 @@ VALIDATION_COST = 1 / 3  # a forward pass of a batch, as a fraction of a trainin
 # filters first (batch 256, 28x28; BENCHMARKS.md "Your own images" (c)), 6.2-6.8x for 4x the width.
 # Used to jump straight to the width that fits a budget, so at most two widths are timed.
 WIDTH_EXPONENT = 1.35
+STARTUPS = 2  # start-ups a run pays: its train step's and its validation step's tracing and compilation
 
 
 def _check(input_shape, num_classes, num_images, minutes):
@@ -189,6 +190,9 @@ def for_data(input_shape, num_classes, num_images, minutes=None, *, log=print, m
     width = recipe.filters[0]
     while True:
         per_step, startup = measure(recipe, steps=measure_steps)
+        # A run traces and compiles twice (the train step, then the validation step at the first
+        # epoch end): 4 measured runs ended 17-30 s past a start-up counted once (BENCHMARKS.md (b)).
+        startup *= STARTUPS
         train_steps = -(-round(num_images * (1 - fraction)) // recipe.batch_size)
         val_steps = -(-round(num_images * fraction) // recipe.batch_size) if fraction else 0
         epoch_seconds = per_step * (train_steps + VALIDATION_COST * val_steps)
@@ -209,7 +213,8 @@ def for_data(input_shape, num_classes, num_images, minutes=None, *, log=print, m
     recipe = dataclasses.replace(recipe, epochs=epochs,
                                  ensemble_k=overrides.get("ensemble_k", _members(epochs)))
     log(f"for_data: {_describe(recipe)}; measured {per_step * 1000:.0f} ms per step, {epoch_seconds:.1f} s per "
-        f"epoch: {epochs} epochs fit in {minutes:g} min (about {(startup + epochs * epoch_seconds) / 60:.1f} "
+        f"epoch, {startup:.0f} s start-up: {epochs} epochs fit in {minutes:g} min (about "
+        f"{(startup + epochs * epoch_seconds) / 60:.1f} "
         "min of training)")
     return recipe
 

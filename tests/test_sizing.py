@@ -67,13 +67,13 @@ def test_budget_sets_the_epochs(monkeypatch):
     recipe = sizing.for_data((28, 28, 1), 10, 60000, minutes=5, log=lines.append)
     if getattr(recipe, "val_fraction", 0.0) == 0.1:
         # 60,000 images, 10 % validation: 211 steps at 0.1 s + 24 validation batches at a third:
-        # 21.9 s an epoch; (300 s - 5 s start-up) // 21.9 s = 13 epochs.
+        # 21.9 s an epoch; (300 s - 2 x 5 s start-up) // 21.9 s = 13 epochs.
         epochs, epoch_seconds = 13, 21.9
     else:  # a Recipe without val_fraction: 235 steps, 23.5 s an epoch
         epochs, epoch_seconds = 12, 23.5
     assert recipe.epochs == epochs and calls == [32] and recipe.ensemble_k == 3
     assert f"{epochs} epochs fit in 5 min" in lines[0] and "100 ms per step" in lines[0]
-    assert 5 + epochs * epoch_seconds <= 300 < 5 + (epochs + 1) * epoch_seconds
+    assert 10 + epochs * epoch_seconds <= 300 < 10 + (epochs + 1) * epoch_seconds
 
 
 def test_budget_too_short_narrows_then_refuses(monkeypatch):
