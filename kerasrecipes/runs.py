@@ -83,6 +83,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.log = log
         self._state_path = os.path.join(self.backup_dir, "backup.json")
         self._restored = None  # the epoch restored by `restore`, or 0 for a fresh start
+        self._entry = None  # the backup entry restored
+        self._said_unreadable = False
 
     # -- reading -------------------------------------------------------------------------------------------
     def read_state(self):
@@ -95,7 +97,9 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
                 raise ValueError("no 'latest' entry")
             return state
         except (OSError, ValueError) as e:
-            self.log(f"note: the backup state {self._state_path} cannot be read ({e}); training starts afresh")
+            if not self._said_unreadable:  # one line, however often it is read
+                self._said_unreadable = True
+                self.log(f"note: the backup state {self._state_path} cannot be read ({e}); training starts afresh")
             return None
 
     def fit_done(self) -> bool:
@@ -115,7 +119,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         """
         model = model or self.model
         state = self.read_state()
-        self._restored, self._random = 0, None
+        self._restored, self._random, self._entry = 0, None, None
         if state is None:
             return 0
         candidates = [state.get("latest"), state.get("previous")]
@@ -139,7 +143,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
                 self.log(f"note: backup {entry['weights']} cannot be read ({type(e).__name__}: "
                          f"{str(e).splitlines()[0][:120]}); trying the copy before it")
                 continue
-            self._restored, self._random = int(entry["epoch"]), entry.get("random")
+            self._restored, self._random, self._entry = int(entry["epoch"]), entry.get("random"), entry
             return self._restored
         if any(candidates):
             self.log(f"note: no readable backup in {self.backup_dir}; training starts afresh")
@@ -156,7 +160,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             self.model._initial_epoch = self._restored  # private hook: how Keras's BackupAndRestore resumes fit
             for variable, value in zip(self._random_variables(), self._random or []):
                 variable.assign(np.asarray(value, dtype=variable.dtype))
-        self._previous = (self.read_state() or {}).get("latest") if self._restored else None
+        self._previous = self._entry if self._restored else None  # the copy training goes on from
         self._restored = None  # the next fit reads the directory again
 
     def _random_variables(self):

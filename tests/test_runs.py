@@ -7,7 +7,6 @@ import dataclasses
 import json
 import os
 
-import numpy as np
 import pytest
 
 from kerasrecipes import datasets, presets, runs
@@ -90,12 +89,3 @@ def test_complete_run_is_left_alone_other_settings_refused_overwrite_replaces_at
     assert json.loads((out / "run.json").read_text())["recipe"]["epochs"] == 2
     assert sorted(os.listdir(tmp_path)) == ["run", "unfinished"]  # no sibling left behind
 
-
-def test_seed_none_is_drawn_and_recorded(data, tmp_path):
-    recipe = presets.get("factory", **dict(TINY, seed=None, ensemble=None))
-    runs.train(tmp_path / "r", recipe, data, verbose=0, log=lambda line: None)
-    seed = json.loads((tmp_path / "r" / "run.json").read_text())["recipe"]["seed"]
-    assert isinstance(seed, int) and seed >= 0
-    assert not (tmp_path / "r" / "ensemble.keras").exists()
-    history = json.loads((tmp_path / "r" / "history.json").read_text())
-    assert np.isfinite(history["val_loss"]).all()
