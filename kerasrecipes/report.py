@@ -91,8 +91,10 @@ def _results_table(results):
 
 
 def _key_value_table(values):
-    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{_number(v) if not isinstance(v, (list, tuple)) else html.escape(', '.join(map(str, v)))}</td></tr>"
-                   for k, v in values.items())
+    def cell(value):
+        return html.escape(", ".join(map(str, value))) if isinstance(value, (list, tuple)) else _number(value)
+
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{cell(v)}</td></tr>" for k, v in values.items())
     return f"<table><tbody>{rows}</tbody></table>"
 
 

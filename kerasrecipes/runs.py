@@ -205,7 +205,7 @@ class EpochLog(keras.callbacks.Callback):
     after the last backup). This keeps one value per metric per epoch, a
     1-based `epoch` column as Keras prints it, drops the epochs a resumed
     `fit` trains again, and records each epoch's seconds in
-    `<path>.seconds.json`. List it before the backup callback.
+    `backup/epoch_seconds.json` beside it. List it before the backup callback.
     """
 
     def __init__(self, path):
