@@ -280,8 +280,8 @@ def build_parser():
         "anything is written. Running the same command again after a kill resumes; into a complete directory "
         "it does nothing (--overwrite retrains, replacing the old files only once the new run has finished).",
         epilog="Examples:\n  kerasrecipes train --recipe fashion_mnist_fast --dataset fashion_mnist --out runs/fast"
-        "\n  kerasrecipes train --dataset fashion_mnist --arch vgg11 --filters 32,64,128,128,128 --epochs 20 "
-        "--out runs/vgg11\n  kerasrecipes train --config my_run.json --out runs/mine\n\n"
+        "\n  kerasrecipes train --dataset fashion_mnist --filters 32,64,128 --activation prelu --epochs 20 "
+        "--out runs/prelu\n  kerasrecipes train --config my_run.json --out runs/mine\n\n"
         "--config FILE.json holds any of the recipe fields below (and \"recipe\") as a JSON object; flags "
         "override it.")
     train.add_argument("--out", required=True, help="run directory")
