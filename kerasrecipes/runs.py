@@ -24,11 +24,9 @@ artefacts and the report. What a run directory promises:
 """
 
 import dataclasses
-import json
 import os
 import platform
 import shutil
-import sys
 import time
 
 import keras
