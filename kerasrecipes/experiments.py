@@ -213,6 +213,7 @@ def compare(builder, variants, data, epochs=5, *, batch_size=128, optimizer="ada
         seconds = time.perf_counter() - start
         histories[str(name)] = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         table.append(_summarize(str(name), model, histories[str(name)], seconds))
+        del model, history  # so the next clear_session frees this variant's model and traced steps
     return Comparison(table, histories, title)
 
 
