@@ -6,11 +6,14 @@ step is a `tf.custom_gradient`. In graph mode TensorFlow registers each of those
 under a fresh `CustomGradient-<n>` name in its process-global gradient registry
 and never removes it, and the registered function closes over the traced
 graph's tensors (tensorflow/tensorflow#97697, #27492). So every `fit` leaves its
-whole train-step graph alive: 1.2 MB per fit of a tiny MLP with SGD, and 3.9 MB
-per trial of a search (TF 2.21 / Keras 3.15; `benchmarks/search_memory.py`).
+whole train-step graph alive: 1.2 MB per fit of a tiny MLP with SGD, 3.9 MB
+per trial of a search, 8.4 MB and ~11,900 Python objects per fit of the recipe
+loop (TF 2.21 / Keras 3.15; `benchmarks/search_memory.py`, `benchmarks/memory.py`).
 
-`mark()` remembers the registry's names at the start of a unit of work (a
-search trial); `release(mark)` drops the `CustomGradient-*` entries added since.
+The public face is `kerasrecipes.clear_session()` (drops every entry) and
+`kerasrecipes.memory.released()` (a block's own). `mark()` remembers the
+registry's names at the start of a unit of work; `release(mark)` drops the
+`CustomGradient-*` entries added since.
 They are needed only to differentiate through those traced graphs again, which
 nothing does once their train step has run: Keras never differentiates a train
 function, and a new `fit` traces (and registers) its own. Entries registered
