@@ -120,8 +120,7 @@ def smoke_settings(args):
     small.epochs = SMOKE["epochs"]
     small.refine = min(args.refine, SMOKE["refine"])
     small.refine_trials = SMOKE["refine_trials"]
-    small.train_size = min(args.train_size or SMOKE["train_size"], SMOKE["train_size"])
-    small.val_size = min(args.val_size or SMOKE["val_size"], SMOKE["val_size"])
+    small.smoke_sizes = (SMOKE["train_size"], SMOKE["val_size"])  # caps, applied to the dataset's own sizes
     return small
 
 
@@ -130,6 +129,9 @@ def _load(args):
 
     data = data_cli.from_args(args)
     train, val = sizes(len(data.x_train), args.train_size, args.val_size, data.name)
+    caps = getattr(args, "smoke_sizes", None)
+    if caps:  # KERASRECIPES_SMOKE=1: a few hundred images, or fewer when the dataset has fewer
+        train, val = min(train, caps[0]), min(val, caps[1])
     x = data.x_train
     x = x.astype("float32") / np.float32(255.0) if x.dtype == np.uint8 else x.astype("float32")
     if x.ndim == 3:
