@@ -99,14 +99,11 @@ def test_missing_metric_raises_and_no_member_is_an_error():
         cb.ensemble()
 
 
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [({"mode": "best"}, "mode"), ({"k": 0}, "k"), ({"every": 1.5}, "every"), ({"monitor_mode": "up"}, "mode"),
-     ({"monitor": ""}, "monitor"), ({"k": True}, "k"), ({"directory": 5}, "directory must be a directory path")],
-)
-def test_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        CheckpointEnsemble(**kwargs)
+def test_bad_arguments():
+    for kwargs, match in [({"mode": "best"}, "mode"), ({"k": 0}, "k"), ({"every": 1.5}, "every"), ({"monitor_mode": "up"}, "mode"),
+         ({"monitor": ""}, "monitor"), ({"k": True}, "k"), ({"directory": 5}, "directory must be a directory path")]:
+        with pytest.raises(ValueError, match=match):
+            CheckpointEnsemble(**kwargs)
 
 
 def test_verbose_message(capsys):

@@ -65,14 +65,14 @@ def test_every_recipe_callback_is_written_on_the_one_base():
     assert issubclass(SWA, Resumable) and not issubclass(SWA, Monitor)
 
 
-@pytest.mark.parametrize("mode", ["min", "max"])
-@pytest.mark.parametrize("min_delta", [0.0, 0.05])
-def test_improves_is_keras_monitor_rule(mode, min_delta):
-    reference = keras.callbacks.EarlyStopping(monitor="m", mode=mode, min_delta=min_delta)
-    reference._set_monitor_op()  # Keras's own MonitorCallback rule, as the reference
-    for value, ref in [(0.9, 1.0), (1.0, 0.9), (0.97, 1.0), (1.03, 1.0), (1.0, 1.0), (0.5, None)]:
-        assert improves(value, ref, mode, min_delta) == bool(reference._is_improvement(value, ref)), (value, ref)
-    assert not improves(float("nan"), 1.0, mode) and not improves(float("nan"), None, mode)
+def test_improves_is_keras_monitor_rule():
+    for mode in ["min", "max"]:
+        for min_delta in [0.0, 0.05]:
+            reference = keras.callbacks.EarlyStopping(monitor="m", mode=mode, min_delta=min_delta)
+            reference._set_monitor_op()  # Keras's own MonitorCallback rule, as the reference
+            for value, ref in [(0.9, 1.0), (1.0, 0.9), (0.97, 1.0), (1.03, 1.0), (1.0, 1.0), (0.5, None)]:
+                assert improves(value, ref, mode, min_delta) == bool(reference._is_improvement(value, ref)), (value, ref)
+            assert not improves(float("nan"), 1.0, mode) and not improves(float("nan"), None, mode)
 
 
 def test_direction_from_the_name():

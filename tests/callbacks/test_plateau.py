@@ -96,37 +96,31 @@ def test_schedule_optimizer_is_a_clear_error():
         model.fit(x, y, epochs=1, verbose=0, callbacks=[HalveLROnPlateau()])
 
 
-@pytest.mark.parametrize("make", [lambda: HalveLROnPlateau("val_acc", verbose=0),
-                                  lambda: EarlyStopping("val_acc", patience=2)])
-def test_misspelled_monitor_raises_at_the_first_epoch_end_naming_the_metrics(make):
-    x, y = tiny_data(32)
-    model = tiny_model(0.1)
-    with pytest.raises(ValueError, match="'val_acc'.*end of epoch 1.*Available metrics are: .*val_accuracy"):
-        model.fit(x, y, validation_data=(x, y), epochs=3, verbose=0, callbacks=[make()])
-    assert model.optimizer.iterations.numpy() == 1  # one epoch of one batch, then the error
+def test_misspelled_monitor_raises_at_the_first_epoch_end_naming_the_metrics():
+    for make in [lambda: HalveLROnPlateau("val_acc", verbose=0),
+                                      lambda: EarlyStopping("val_acc", patience=2)]:
+        x, y = tiny_data(32)
+        model = tiny_model(0.1)
+        with pytest.raises(ValueError, match="'val_acc'.*end of epoch 1.*Available metrics are: .*val_accuracy"):
+            model.fit(x, y, validation_data=(x, y), epochs=3, verbose=0, callbacks=[make()])
+        assert model.optimizer.iterations.numpy() == 1  # one epoch of one batch, then the error
 
 
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [({"factor": 2.0}, "factor"), ({"factor": "half"}, "factor must be a number in \\(0.0, 1.0\\). Received factor='half'"),
-     ({"patience": -1}, "patience"), ({"max_halvings": 1.5}, "max_halvings"), ({"cooldown": True}, "cooldown"),
-     ({"min_lr": -1e-3}, "min_lr"), ({"min_delta": -0.1}, "min_delta"), ({"mode": "up"}, "mode"),
-     ({"monitor": ""}, "monitor"), ({"verbose": 3}, "verbose"), ({"backup_dir": 3}, "backup_dir")],
-)
-def test_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        HalveLROnPlateau(**kwargs)
+def test_bad_arguments():
+    for kwargs, match in [({"factor": 2.0}, "factor"), ({"factor": "half"}, "factor must be a number in \\(0.0, 1.0\\). Received factor='half'"),
+         ({"patience": -1}, "patience"), ({"max_halvings": 1.5}, "max_halvings"), ({"cooldown": True}, "cooldown"),
+         ({"min_lr": -1e-3}, "min_lr"), ({"min_delta": -0.1}, "min_delta"), ({"mode": "up"}, "mode"),
+         ({"monitor": ""}, "monitor"), ({"verbose": 3}, "verbose"), ({"backup_dir": 3}, "backup_dir")]:
+        with pytest.raises(ValueError, match=match):
+            HalveLROnPlateau(**kwargs)
 
 
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [({"patience": -1}, "patience must be an integer >= 0. Received patience=-1"),
-     ({"start_from_epoch": -2}, "start_from_epoch"), ({"baseline": "low"}, "baseline"),
-     ({"min_delta": float("nan")}, "min_delta"), ({"mode": "down"}, "mode"), ({"monitor": None}, "monitor")],
-)
-def test_early_stopping_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        EarlyStopping(**kwargs)
+def test_early_stopping_bad_arguments():
+    for kwargs, match in [({"patience": -1}, "patience must be an integer >= 0. Received patience=-1"),
+         ({"start_from_epoch": -2}, "start_from_epoch"), ({"baseline": "low"}, "baseline"),
+         ({"min_delta": float("nan")}, "min_delta"), ({"mode": "down"}, "mode"), ({"monitor": None}, "monitor")]:
+        with pytest.raises(ValueError, match=match):
+            EarlyStopping(**kwargs)
 
 
 def test_real_fit_logs_lr_and_decides_from_history():
@@ -164,15 +158,15 @@ def keras_early_stopping_run(values, **kwargs):
     return d.epochs_run, d.callback.best_epoch
 
 
-@pytest.mark.parametrize("kwargs", [dict(patience=2), dict(patience=3, min_delta=0.05),
-                                    dict(patience=2, baseline=0.8), dict(patience=1, start_from_epoch=4),
-                                    dict(patience=0)])
-def test_early_stopping_stops_where_keras_does(kwargs):
-    rng = np.random.default_rng(len(kwargs) + kwargs["patience"])
-    values = list(1.0 - 0.02 * np.arange(30) + 0.08 * rng.normal(size=30))
-    epochs_run, best = keras_early_stopping_run(values, restore_best_weights=True, **kwargs)
-    d = Driver(EarlyStopping(restore_best_weights=True, **kwargs), tiny_model(0.1)).run(values)
-    assert d.epochs_run == epochs_run and d.callback.best_epoch == best + 1
+def test_early_stopping_stops_where_keras_does():
+    for kwargs in [dict(patience=2), dict(patience=3, min_delta=0.05),
+                                        dict(patience=2, baseline=0.8), dict(patience=1, start_from_epoch=4),
+                                        dict(patience=0)]:
+        rng = np.random.default_rng(len(kwargs) + kwargs["patience"])
+        values = list(1.0 - 0.02 * np.arange(30) + 0.08 * rng.normal(size=30))
+        epochs_run, best = keras_early_stopping_run(values, restore_best_weights=True, **kwargs)
+        d = Driver(EarlyStopping(restore_best_weights=True, **kwargs), tiny_model(0.1)).run(values)
+        assert d.epochs_run == epochs_run and d.callback.best_epoch == best + 1
 
 
 def test_verbose_messages(capsys):

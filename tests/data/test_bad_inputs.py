@@ -80,20 +80,20 @@ def test_bad_y(user, case):
         Y_USERS[user](y)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: train_val_split(GOOD_X, GOOD_Y, stratify="yes"), "stratify must be True or False. Received stratify='yes'"),
-    (lambda: train_val_split(GOOD_X, GOOD_Y, seed="a"), "seed must be None or an integer >= 0. Received seed='a'"),
-    (lambda: resample(GOOD_X, GOOD_Y, seed=-1), "seed must be None or an integer"),
-    (lambda: standardization(GOOD_X, scale="y"), "scale must be True or False"),
-    (lambda: pipeline(GOOD_X, GOOD_Y, shuffle="y"), "shuffle must be True or False"),
-    (lambda: pipeline(GOOD_X, GOOD_Y, seed=1.5), "seed must be None or an integer"),
-    (lambda: tta_predict(None, GOOD_X, flips="x"), "flips must be True or False"),
-    (lambda: tta_predict(None, GOOD_X, crops="five", pad=-1), "pad must be a non-negative integer"),
-    (lambda: tta_predict(None, GOOD_X, crops="five", crop_size=(0, 4)), "crop_size must be None or a"),
-])
-def test_flags_seeds_and_views_are_checked_before_work(call, match):
-    with pytest.raises(ValueError, match=match):
-        call()
+def test_flags_seeds_and_views_are_checked_before_work():
+    for call, match in [
+        (lambda: train_val_split(GOOD_X, GOOD_Y, stratify="yes"), "stratify must be True or False. Received stratify='yes'"),
+        (lambda: train_val_split(GOOD_X, GOOD_Y, seed="a"), "seed must be None or an integer >= 0. Received seed='a'"),
+        (lambda: resample(GOOD_X, GOOD_Y, seed=-1), "seed must be None or an integer"),
+        (lambda: standardization(GOOD_X, scale="y"), "scale must be True or False"),
+        (lambda: pipeline(GOOD_X, GOOD_Y, shuffle="y"), "shuffle must be True or False"),
+        (lambda: pipeline(GOOD_X, GOOD_Y, seed=1.5), "seed must be None or an integer"),
+        (lambda: tta_predict(None, GOOD_X, flips="x"), "flips must be True or False"),
+        (lambda: tta_predict(None, GOOD_X, crops="five", pad=-1), "pad must be a non-negative integer"),
+        (lambda: tta_predict(None, GOOD_X, crops="five", crop_size=(0, 4)), "crop_size must be None or a"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            call()
 
 
 def test_augmentation_seed_and_schedule_and_plot_arguments():
