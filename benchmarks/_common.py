@@ -43,6 +43,15 @@ class Clock:
         return (self.wall + time.perf_counter() - self._start[0], self.cpu + time.process_time() - self._start[1])
 
 
+def rss_mb():
+    """This process's resident set size in MB (Linux `/proc/self/status`)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:

@@ -41,7 +41,7 @@ import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from _common import RESULTS_DIR, append_jsonl, loadavg, machine_facts  # noqa: E402
+from _common import RESULTS_DIR, append_jsonl, loadavg, machine_facts, rss_mb  # noqa: E402
 
 LOOPS = ("search", "recipe-keras", "recipe", "compare", "bare-keras", "bare-kr")
 BACKENDS = ("tensorflow", "jax")
@@ -59,14 +59,6 @@ except (OSError, AttributeError):  # not glibc: the trimmed column equals the pl
     _trim = None
 
 
-def _rss_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    raise RuntimeError("no VmRSS in /proc/self/status")
-
-
 def _sample():
     import keras
 
@@ -81,10 +73,10 @@ def _reading():
     import keras
 
     gc.collect()
-    row = {"rss": _rss_mb()}
+    row = {"rss": rss_mb()}
     if _trim is not None:
         _trim(0)
-    row["rss_trim"] = _rss_mb()
+    row["rss_trim"] = rss_mb()
     row["objects"] = len(gc.get_objects())
     if keras.backend.backend() == "tensorflow":
         from tensorflow.python.eager import context  # private: read only, to count the eager functions

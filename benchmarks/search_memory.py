@@ -33,7 +33,7 @@ import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from _common import RESULTS_DIR, append_jsonl, loadavg, machine_facts  # noqa: E402
+from _common import RESULTS_DIR, append_jsonl, loadavg, machine_facts, rss_mb  # noqa: E402
 
 VARIANTS = ("release", "no-release", "bare-no-release", "bare-release")
 HYP = dict(
@@ -41,14 +41,6 @@ HYP = dict(
     images=512,  # training images, 28x28; tiny so a trial is ~1 s and memory, not compute, is measured
     hidden=32,  # units of the MLP's hidden layer
 )
-
-
-def _rss_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 def bare_loop(x, y, fits, hidden, release):
@@ -69,7 +61,7 @@ def bare_loop(x, y, fits, hidden, release):
         if release:
             _traced.release(marked)
         gc.collect()
-        rss[i] = _rss_mb()
+        rss[i] = rss_mb()
     return rss
 
 
@@ -94,7 +86,7 @@ def child(variant, trials, images, hidden):
 
     def progress(event):
         gc.collect()
-        rss[event["trial"]] = _rss_mb()
+        rss[event["trial"]] = rss_mb()
 
     random_search(space, x[:images], y[:images], validation_data=(x[images:], y[images:]), max_trials=trials,
                   epochs=1, directory=tempfile.mkdtemp(prefix="search_memory_"), seed=0, verbose=0,
