@@ -9,7 +9,7 @@ comparison for a model builder; the `compare_*` functions are those four,
 built on the `kerasrecipes.models` factories.
 
 Memory: `compare` calls `kerasrecipes.clear_session()` before each variant, so
-a long comparison in a notebook stays flat (`tests/test_memory.py`).
+a long comparison in a notebook stays flat (`tests/test_memory_loops.py`).
 """
 
 import html

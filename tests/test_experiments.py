@@ -98,7 +98,7 @@ def test_default_vgg_builds_and_trains(tiny):
 
 def test_compare_clears_the_session_before_each_variant(tiny):
     """kerasrecipes.clear_session() per variant: Keras's state restarts, so every variant's layers get the
-    same names (the memory side is held in tests/test_memory.py)."""
+    same names (the memory side is held in tests/test_memory_loops.py)."""
     names = []
 
     def builder():
