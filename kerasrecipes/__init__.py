@@ -4,7 +4,7 @@ The public face of the package: every public name lives in a subpackage and is
 re-exported from it; nothing is defined here.
 """
 
-__version__ = "0.1.0"
+from kerasrecipes._version import __version__
 
 from kerasrecipes import _quiet
 

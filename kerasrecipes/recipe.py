@@ -322,13 +322,13 @@ class Recipe:
         its own epoch's weights before any roll-back), then for
         `schedule="halving"` `HalveLROnPlateau` and, with `early_stopping`,
         `EarlyStopping` (patience `2 * patience + 1`, as `callbacks.recipe`),
-        and last, with `backup_dir`, `runs.AtomicBackupAndRestore`.
+        and last, with `backup_dir`, `callbacks.AtomicBackupAndRestore`.
 
         Args:
             validation: Whether `fit` gets validation data (then `val_loss` is monitored).
             directory: Where the ensemble's members are written; `None` keeps them in memory.
             backup_dir: Makes the run resumable: each callback's state goes to a
-                subfolder and `runs.AtomicBackupAndRestore` (model, optimizer step
+                subfolder and `callbacks.AtomicBackupAndRestore` (model, optimizer step
                 and so the schedule's position, the random state) comes last.
             random_state: Layers outside the model whose random state the
                 backup also keeps (the pipeline's augmentation layer).
@@ -349,9 +349,9 @@ class Recipe:
                 out.append(EarlyStopping(monitor, patience=2 * self.patience + 1, restore_best_weights=True,
                                          verbose=0, backup_dir=sub("early_stopping")))
         if backup_dir is not None:
-            from kerasrecipes.runs import AtomicBackupAndRestore
+            from kerasrecipes.callbacks.backup import AtomicBackupAndRestore
 
-            out.append(AtomicBackupAndRestore(sub("keras"), random_state=random_state))
+            out.append(AtomicBackupAndRestore(sub("keras"), random_state=random_state, delete_checkpoint=False))
         return out
 
     def fit(self, x, y, *, validation_data=None, callbacks=(), verbose="auto"):

@@ -16,19 +16,6 @@ import kerasrecipes
 PACKAGE = "kerasrecipes"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(kerasrecipes.__file__)))
 
-# Cycles that other engineers' open issues are removing, named so that nothing
-# else can join them: a cycle passes only if all its modules are in one group.
-TEMPORARY_ALLOWANCE = {
-    "issue 14 (runs/recipe/presets/sizing; runs imports the package root)": {
-        "kerasrecipes", "kerasrecipes.presets", "kerasrecipes.recipe", "kerasrecipes.runs",
-        "kerasrecipes.sizing", "kerasrecipes.cli",
-    },
-    "issue 18 (datasets.load <-> datasets.folder <-> datasets)": {
-        "kerasrecipes.datasets", "kerasrecipes.datasets.folder", "kerasrecipes.datasets.load",
-    },
-}
-
-
 def module_files():
     """{module name: path} for every .py file of the package."""
     found = {}
@@ -131,11 +118,8 @@ def test_the_cycle_finder_finds_a_lazy_import_cycle():
 def test_no_import_cycle_between_the_package_modules():
     modules = module_files()
     assert len(modules) > 40 and "kerasrecipes.callbacks.stats" in modules
-    unexpected = []
-    for component in cycles(import_graph(modules)):
-        if not any(component <= allowed for allowed in TEMPORARY_ALLOWANCE.values()):
-            unexpected.append(sorted(component))
-    assert not unexpected, f"import cycles between package modules: {unexpected}"
+    found = [sorted(component) for component in cycles(import_graph(modules))]
+    assert not found, f"import cycles between package modules: {found}"
 
 
 def test_the_diagnostics_and_callbacks_import_only_downwards():

@@ -6,6 +6,7 @@ here is written on; subclass them for your own (README, "Extending").
 """
 
 from kerasrecipes.callbacks._monitor import Monitor, Resumable, improves, infer_mode
+from kerasrecipes.callbacks.backup import AtomicBackupAndRestore
 from kerasrecipes.callbacks.ensemble import CheckpointEnsemble, EnsembleMember
 from kerasrecipes.callbacks.plateau import EarlyStopping, HalveLROnPlateau
 from kerasrecipes.callbacks.recipe import recipe

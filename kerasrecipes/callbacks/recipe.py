@@ -2,14 +2,12 @@
 
 import os
 
-import keras
-
 from kerasrecipes.callbacks._monitor import check_count, check_monitor
+from kerasrecipes.callbacks.backup import AtomicBackupAndRestore
 from kerasrecipes.callbacks.ensemble import CheckpointEnsemble
 from kerasrecipes.callbacks.plateau import EarlyStopping, HalveLROnPlateau
 
 _ENSEMBLES = ("top_k", "snapshot", "every", None)
-
 
 def recipe(monitor="val_loss", ensemble="top_k", *, patience=3, factor=0.5, min_lr=1e-6,
            max_halvings=None, early_stopping_patience=None, k=5, every=1, directory=None,
@@ -27,7 +25,7 @@ def recipe(monitor="val_loss", ensemble="top_k", *, patience=3, factor=0.5, min_
        restore_best_weights=True)`, whose patience defaults to
        `2 * patience + 1`, so that two halvings in a row get their chance
        before training stops;
-    4. `keras.callbacks.BackupAndRestore` when `backup_dir` is given (last, as
+    4. `AtomicBackupAndRestore` (Keras's `BackupAndRestore`, written atomically) when `backup_dir` is given (last, as
        our callbacks must save their state before it does); the callbacks'
        own resumable state goes to subfolders of `backup_dir`.
 
@@ -97,5 +95,5 @@ def recipe(monitor="val_loss", ensemble="top_k", *, patience=3, factor=0.5, min_
                                        restore_best_weights=True, verbose=verbose,
                                        backup_dir=sub("early_stopping")))
     if backup_dir is not None:
-        callbacks.append(keras.callbacks.BackupAndRestore(sub("keras")))
+        callbacks.append(AtomicBackupAndRestore(sub("keras")))
     return callbacks

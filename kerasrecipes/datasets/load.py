@@ -57,18 +57,20 @@ def load(name: str = "sample") -> ImageData:
         ValueError: for an unknown name, or a dataset that is not on this
             machine and cannot be downloaded (one line saying what to do).
     """
-    from kerasrecipes import datasets
+    from kerasrecipes.datasets import keras_datasets
+    from kerasrecipes.datasets.fashion_mnist import CLASS_NAMES, fashion_mnist
+    from kerasrecipes.datasets.sample import fashion_mnist_sample
 
     if name not in NAMES:
         raise ValueError(f"dataset must be one of {', '.join(NAMES)}. Received dataset={name!r}")
     if name == "sample":
-        split, classes = datasets.fashion_mnist_sample(), datasets.FASHION_MNIST_CLASSES
+        split, classes = fashion_mnist_sample(), CLASS_NAMES
     elif name == "fashion_mnist":
-        split, classes = datasets.fashion_mnist(download=False), datasets.FASHION_MNIST_CLASSES
+        split, classes = fashion_mnist(download=False), CLASS_NAMES
     elif name == "mnist":
-        split, classes = _download(datasets.mnist, name), datasets.MNIST_CLASSES
+        split, classes = _download(keras_datasets.mnist, name), keras_datasets.MNIST_CLASSES
     else:
-        split, classes = _download(datasets.cifar10, name), datasets.CIFAR10_CLASSES
+        split, classes = _download(keras_datasets.cifar10, name), keras_datasets.CIFAR10_CLASSES
     (x_train, y_train), (x_test, y_test) = split
     return ImageData(x_train, y_train, x_test, y_test, list(classes), name)
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from _cb_helpers import tiny_data, tiny_model
-from kerasrecipes.callbacks import CheckpointEnsemble, EarlyStopping, HalveLROnPlateau, recipe
+from kerasrecipes.callbacks import AtomicBackupAndRestore, CheckpointEnsemble, EarlyStopping, HalveLROnPlateau, recipe
 
 
 def test_defaults_work_together():
@@ -17,9 +17,9 @@ def test_defaults_work_together():
 
 def test_snapshot_recipe_leaves_the_lr_to_the_schedule_and_backup_goes_last(tmp_path):
     cbs = recipe(ensemble="snapshot", backup_dir=tmp_path)
-    assert [type(c) for c in cbs] == [CheckpointEnsemble, keras.callbacks.BackupAndRestore]
+    assert [type(c) for c in cbs] == [CheckpointEnsemble, AtomicBackupAndRestore]
     cbs = recipe("val_accuracy", ensemble=None, backup_dir=tmp_path)
-    assert [type(c) for c in cbs] == [HalveLROnPlateau, EarlyStopping, keras.callbacks.BackupAndRestore]
+    assert [type(c) for c in cbs] == [HalveLROnPlateau, EarlyStopping, AtomicBackupAndRestore]
     assert cbs[0].mode == "max" and cbs[0].backup_dir != cbs[2].backup_dir
 
 

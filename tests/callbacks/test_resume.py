@@ -1,4 +1,4 @@
-"""Kill-and-resume: a real training process killed with SIGKILL mid-epoch, restarted with BackupAndRestore."""
+"""Kill-and-resume: a real training process killed with SIGKILL mid-epoch, restarted with AtomicBackupAndRestore."""
 
 import json
 import os
@@ -33,9 +33,9 @@ def test_sigkilled_run_resumes_with_callback_state_intact(tmp_path):
     os.kill(victim.pid, signal.SIGKILL)
     assert victim.wait() == -signal.SIGKILL
     assert not (run_dir / "killed.json").exists()
-    # what the kill left: Keras's backup after epoch KILL_EPOCH - 1, our states beside it
+    # what the kill left: the atomic backup after epoch KILL_EPOCH - 1, our states beside it
     backup = run_dir / "backup"
-    assert (backup / "keras" / "training_metadata.json").exists()
+    assert (backup / "keras" / "backup.json").exists()
     for name in ("halving", "early_stopping", "ensemble", "swa"):
         assert any(f.startswith("state-") for f in os.listdir(backup / name)), name
 
@@ -61,3 +61,4 @@ def test_sigkilled_run_resumes_with_callback_state_intact(tmp_path):
     # a finished run cleans up after itself: no state is left to be resumed by mistake
     for name in ("halving", "early_stopping", "ensemble", "swa"):
         assert not [f for f in os.listdir(backup / name) if f.startswith("state-") or f.endswith(".npz")]
+    assert not os.listdir(backup / "keras")  # the weights backup too (delete_checkpoint, as Keras's)
