@@ -182,6 +182,8 @@ def _train(args, default_recipe):
     data, overrides = _smoke(None, overrides)
     recipe = presets.get(name, **overrides)  # every field checked here, before the data or any file
     data, _ = _smoke(data_cli.from_args(args))
+    if getattr(args, "minutes", None) is not None:
+        recipe, name = _budget_recipe(args, data, overrides), "for_data"
     if _smoke_on():
         print(f"KERASRECIPES_SMOKE=1: tiny run ({len(data.x_train)} training and {len(data.x_test)} test images, "
               f"{recipe.epochs} epoch)")
@@ -190,6 +192,21 @@ def _train(args, default_recipe):
     print(runs.format_summary(summary))
     print(f"\nfiles in {args.out}: {', '.join(runs.files_written(args.out))}")
     return 0
+
+
+def _budget_recipe(args, data, overrides):
+    """`--minutes M`: the recipe `sizing.for_data` sizes to the data and to M minutes on this machine."""
+    from kerasrecipes import sizing
+
+    if getattr(args, "recipe", None) is not None:
+        raise ValueError("--minutes sizes its own recipe to the data and the time budget, so it cannot be used "
+                         f"with --recipe. Received --recipe {args.recipe} --minutes {args.minutes:g}")
+    if _smoke_on():  # tiny and fast: the sizing rules without the timed steps
+        print(f"KERASRECIPES_SMOKE=1: --minutes {args.minutes:g} sizes the recipe without timing it")
+        return sizing.for_data(data.input_shape, data.num_classes, len(data.x_train), **overrides)
+    print(f"sizing the recipe to {len(data.x_train)} images of {data.input_shape} and {args.minutes:g} minutes "
+          "(timing a few training steps first)")
+    return sizing.from_args(args, data, **overrides)
 
 
 def _report(args):
@@ -245,6 +262,12 @@ def _data_flags(parser):
     data_cli.add_arguments(parser.add_argument_group("data"))
 
 
+def _budget_flags(parser):
+    from kerasrecipes import sizing
+
+    sizing.add_arguments(parser.add_argument_group("time budget"))
+
+
 def build_parser():
     parser = OneLineParser(
         prog="kerasrecipes", allow_abbrev=False,
@@ -290,6 +313,7 @@ def build_parser():
         sub.add_argument("--overwrite", action="store_true",
                          help="retrain into a directory that holds a complete run")
         _data_flags(sub)
+        _budget_flags(sub)
         _add_recipe_flags(sub, default_recipe)
         sub.set_defaults(func=lambda args, r=default_recipe: _train(args, r))
 

@@ -93,3 +93,24 @@ def test_offline_download_is_one_line(tmp_path):
     assert result.returncode == 2 and len(lines) == 1, result.stderr
     assert "dataset='mnist' is not on this machine" in lines[0] and "Traceback" not in result.stderr
     assert "Downloading" not in result.stdout
+
+
+def test_minutes_sizes_the_recipe_and_refuses_a_named_one(broken, tmp_path, capsys, monkeypatch):
+    from kerasrecipes import runs, sizing
+
+    root, _ = broken
+    status, _, err = _main(["train", "--data", root, "--skip-bad-files", "--recipe", "fashion_mnist_fast",
+                            "--minutes", "2", "--out", str(tmp_path / "x")], capsys)
+    assert status == 2 and len(err) == 1 and "--minutes sizes its own recipe" in err[0], err
+    assert not (tmp_path / "x").exists()
+
+    trained = {}
+    monkeypatch.setattr(runs, "train", lambda out, recipe, data, **kw: trained.update(recipe=recipe, **kw) or {})
+    monkeypatch.setattr(runs, "format_summary", lambda summary: "")
+    monkeypatch.setattr(runs, "files_written", lambda out: [])
+    monkeypatch.setenv("KERASRECIPES_SMOKE", "1")
+    status, out, err = _main(["train", "--data", root, "--skip-bad-files", "--image-size", "32,32",
+                              "--minutes", "0.5", "--batch-size", "8", "--out", str(tmp_path / "y")], capsys)
+    assert status == 0, err
+    expected = sizing.for_data((32, 32, 3), len(CLASSES), 28, epochs=1, batch_size=8)  # smoke: rules, not timing
+    assert trained["recipe"] == expected and trained["recipe_name"] == "for_data"
