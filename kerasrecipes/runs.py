@@ -281,7 +281,9 @@ def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, r
         _remove_temp_files(target)  # what a kill left halfway through an atomic write
     record = {"status": "running", "started": state["started"] if unfinished else _now(), "finished": None,
               "recipe_name": recipe_name, "recipe": resolved.to_dict(), "precision": policy,
-              "precision_reason": reason, "device": device(), "data": data_record, "versions": _versions(),
+              "precision_reason": reason, "device": device(), "data": data_record,
+              "data_source": data.source,  # a folder's files and split, so `report` can load its test set again
+              "versions": _versions(),
               "resumed": (state.get("resumed", []) + [_now()]) if unfinished else []}
     _io.write_json(os.path.join(target, STATE_FILE), record)
     try:
@@ -433,9 +435,17 @@ def write_report(out, *, model=None, x_test=None, y_test=None, state=None, summa
         from kerasrecipes.datasets.load import NAMES
 
         name = (state.get("data") or {}).get("name")
-        if name in NAMES:  # a named dataset can be loaded again; images from a folder may have moved
-            model = keras.saving.load_model(os.path.join(out, "model.keras"))
+        loaded = None
+        if name in NAMES:
             loaded = datasets.load(name)
+        elif state.get("data_source"):  # a folder: the same files and split again, if they are still there
+            try:
+                loaded = datasets.from_source(state["data_source"])
+            except ValueError as e:
+                print(f"note: the test images of {name} cannot be loaded again ({str(e).splitlines()[0]}); "
+                      "the report has no confusion matrix")
+        if loaded is not None:
+            model = keras.saving.load_model(os.path.join(out, "model.keras"))
             x_test, y_test = loaded.x_test.astype("float32") / np.float32(255.0), loaded.y_test
     kwargs = {}
     if model is not None:

@@ -73,6 +73,14 @@ def test_train_on_a_folder_skipping_bad_files(broken, tmp_path):
     assert state["data"]["input_shape"] == [32, 32, 3]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["test_accuracy"] and (out / "report.html").exists() and (out / "model.keras").exists()
+    # `kerasrecipes report DIR` later loads the folder's test split again from run.json's data_source
+    assert state["data_source"]["test_files"]
+    from kerasrecipes import runs
+
+    (out / "report.html").unlink()
+    runs.write_report(str(out))
+    page = (out / "report.html").read_text()
+    assert "The confusion matrix and the top losses come from model.keras" in page
 
 
 def test_exclusive_and_folder_only_flags(broken, tmp_path, capsys):
