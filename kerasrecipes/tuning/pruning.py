@@ -25,6 +25,8 @@ import warnings
 
 import numpy as np
 
+from kerasrecipes.callbacks import improves
+
 # keras-tuner warns once per trial when the objective already reached the oracle
 # during the trial; with per-epoch reports that is by design, not a deprecated use.
 warnings.filterwarnings("ignore", message="The use case of calling `self.oracle.update_trial",
@@ -138,7 +140,8 @@ class MedianStoppingRule:
         if threshold is None or n < self.min_trials:
             return False, threshold, n
         best = max(values) if direction == "max" else min(values)
-        return (best < threshold if direction == "max" else best > threshold), threshold, n
+        # the callbacks' one direction rule: stop when the median of the others beats this trial's best
+        return improves(threshold, best, direction), threshold, n
 
     def __repr__(self):
         return ("MedianStoppingRule(" + ", ".join(f"{k}={v!r}" for k, v in self.get_config().items()) + ")")
