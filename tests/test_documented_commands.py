@@ -29,13 +29,6 @@ EXPECTED_STATUS = {}  # command text -> exit status, for commands documented as 
 # Files the documented commands read that a user writes first: `train --config settings.json`. (The
 # image folders of `--data photos/` are written by the README's own `kerasrecipes.datasets.example_folder` line.)
 INPUT_FILES = {"settings.json": json.dumps({"epochs": 1})}
-# Other owners' subcommands that still fail as documented on the last run (17:50 UTC): xfail, not hidden.
-KNOWN_FAILURES = {
-    "--arch vgg11 --filters 32,64,128,128,128": "train: 5 pooling stages of vgg11 do not fit 28x28 Fashion-MNIST "
-                                                "(the README line needs fewer stages or a larger input)",
-    "kerasrecipes report runs/vgg11": "report: reads the run of the train --arch vgg11 line above, which fails",
-    "lr-find --data photos/": "lr-find: the example folder has fewer images than one batch of 64",
-}
 
 
 def _join_continuations(lines):
@@ -103,7 +96,6 @@ def _params():
     for where, line in readme_commands() + notebook_commands():
         reason = _why_not_runnable(line)
         marks = [pytest.mark.skip(reason=reason)] if reason else []
-        marks += [pytest.mark.xfail(reason=why, strict=False) for key, why in KNOWN_FAILURES.items() if key in line]
         params.append(pytest.param(line, id=f"{where}: {line[:90]}", marks=marks))
     return params
 

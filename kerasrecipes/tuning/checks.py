@@ -6,9 +6,10 @@ data checks find what would otherwise give COMPLETED trials at chance score
 model's classes, lengths that differ).
 """
 
-import keras
 import keras_tuner as kt
 import numpy as np
+
+from kerasrecipes.memory import clear_session
 
 
 def check_positive_int(value, name, allow_none=False):
@@ -110,7 +111,7 @@ def check_data(x, y, validation_data, num_classes=None):
 def reported_metrics(hypermodel, x, y, validation):
     """`(metric names fit will report, number of classes or None)` from one test step on two examples."""
     hp = kt.HyperParameters()
-    keras.backend.clear_session()
+    clear_session()
     model = hypermodel.build(hp)
     if not getattr(model, "compiled", False):
         raise ValueError(
@@ -130,5 +131,5 @@ def reported_metrics(hypermodel, x, y, validation):
             f"{type(e).__name__}: {e}"
         ) from e
     names = set(logs)
-    keras.backend.clear_session()
+    clear_session()
     return names | ({"val_" + n for n in names} if validation else set()), num_classes
