@@ -288,7 +288,13 @@ class Recipe:
             return None
         return augmentation(self.augment, tuple(self.input_shape), flip=self.flip, pad=self.pad, seed=self.seed)
 
-    def train_data(self, x, y, shuffle: bool = True, augment="auto"):
+    def mixing(self):
+        """The pipeline's `keras.layers.MixUp` (when `mixup` is set), or `None`."""
+        if self.mixup is None:
+            return None
+        return keras.layers.MixUp(alpha=self.mixup, seed=self.seed)
+
+    def train_data(self, x, y, shuffle: bool = True, augment="auto", mixup="auto"):
         """The shuffled, augmented, one-hot, prefetching `tf.data.Dataset` for `fit`.
 
         Args:
@@ -297,12 +303,15 @@ class Recipe:
             augment: The augmentation layer; `"auto"` builds `augmentation()`
                 (pass your own instance to keep a handle on its random state,
                 as `runs.train` does to resume it).
+            mixup: The MixUp layer; `"auto"` builds `mixing()` (the same: pass
+                your own to keep its random state).
         """
         from kerasrecipes.data import pipeline
 
         layer = self.augmentation() if augment == "auto" else augment
-        if self.mixup is not None:  # the pipeline mixes one-hot labels itself
-            return pipeline(x, y, self.batch_size, augment=layer, mixup=self.mixup, shuffle=shuffle,
+        mixer = self.mixing() if mixup == "auto" else mixup
+        if mixer is not None:  # the pipeline mixes one-hot labels itself
+            return pipeline(x, y, self.batch_size, augment=layer, mixup=mixer, shuffle=shuffle,
                             seed=self.seed, num_classes=self.num_classes)
         ds = pipeline(x, y, self.batch_size, augment=layer, shuffle=shuffle, seed=self.seed,
                       num_classes=self.num_classes)

@@ -301,12 +301,17 @@ def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, r
 
 
 def _build(recipe, fit, normalization):
-    """The compiled model, the augmentation layer and the training dataset: everything fit needs but files."""
+    """The compiled model, the pipeline's random layers and the training dataset: everything fit needs but files.
+
+    The augmentation and MixUp layers live in tf.data, outside the model, so
+    they are built here and handed to the backup, which keeps their random state.
+    """
     x_fit, y_fit = fit
     steps = -(-len(x_fit) // recipe.batch_size)
     model = recipe.compile(recipe.build_model(normalization), steps)
-    augment = recipe.augmentation()
-    return model, augment, recipe.train_data(x_fit, y_fit, augment=augment), len(x_fit)
+    augment, mixer = recipe.augmentation(), recipe.mixing()
+    random_layers = [layer for layer in (augment, mixer) if layer is not None]
+    return model, random_layers, recipe.train_data(x_fit, y_fit, augment=augment, mixup=mixer), len(x_fit)
 
 
 def _now():
@@ -317,12 +322,12 @@ def _fit_and_write(out, recipe, data, parts, val, record, verbose, log):
     from kerasrecipes import diagnose
     from kerasrecipes.callbacks import CheckpointEnsemble
 
-    model, augment, train_ds, n_fit = parts
+    model, random_layers, train_ds, n_fit = parts
     x_val, y_val = val
     os.makedirs(os.path.join(out, MEMBERS_DIR), exist_ok=True)
     callbacks = recipe.callbacks(validation=True, directory=os.path.join(out, MEMBERS_DIR),
                                  backup_dir=os.path.join(out, BACKUP_DIR),
-                                 random_state=[augment] if augment is not None else [])
+                                 random_state=random_layers)
     backup = callbacks[-1]
     backup.log = log
     epoch_log = EpochLog(os.path.join(out, HISTORY_FILE))

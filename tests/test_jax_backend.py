@@ -48,6 +48,14 @@ SCRIPT = textwrap.dedent(
     white.adapt(flat)
     whitened = keras.ops.convert_to_numpy(white(flat))
     assert np.allclose(np.cov(whitened, rowvar=False), np.eye(20), atol=0.2)
+    # A recipe's own fit: augmentation and MixUp inside the tf.data pipeline, under JAX.
+    images = rng.integers(0, 256, (64, 12, 12, 1), dtype=np.uint8)
+    for augment, mixup in (("standard", 0.2), ("strong", None)):
+        recipe = kr.presets.get("factory", input_shape=(12, 12, 1), num_classes=2, filters=(4,),
+                                convs_per_stage=1, dense_units=(8,), epochs=1, batch_size=16,
+                                augment=augment, mixup=mixup, seed=0)
+        fitted = recipe.fit(images, np.arange(64) % 2, verbose=0)
+        assert np.isfinite(fitted.history.history["loss"][0]), fitted.history.history
     print("JAX-OK")
     """
 )
@@ -57,5 +65,5 @@ SCRIPT = textwrap.dedent(
 def test_factory_model_fits_and_round_trips_under_jax(tmp_path):
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
     script = SCRIPT.replace("{path}", str(tmp_path / "jax.keras"))
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=480)
     assert result.returncode == 0 and "JAX-OK" in result.stdout, result.stderr[-3000:]

@@ -4,9 +4,10 @@ The moments are made exact with the test-only hook of `kerasrecipes._io`
 (`KERASRECIPES_TEST_PAUSE=TEXT`: a write whose file name contains TEXT pauses
 between its temp file and the rename), except mid-epoch, which is a kill
 shortly after an epoch's backup appeared. Each run is a tiny recipe
-(6.9k parameters, 576 training images, 5 epochs of 18 steps) with
+(6.9k parameters, 576 training images, 5 epochs of 18 steps, MixUp on) with
 `deterministic=True`, so the resumed run is compared number for number with an
-uninterrupted one.
+uninterrupted one (which holds only if every random state, MixUp's included, is
+restored).
 """
 
 import json
@@ -25,7 +26,7 @@ data = datasets.load("sample")
 data = dataclasses.replace(data, x_train=data.x_train[:640], y_train=data.y_train[:640],
                            x_test=data.x_test[:256], y_test=data.y_test[:256])
 recipe = presets.get("factory", filters=(4, 8), convs_per_stage=1, dense_units=(16,), epochs=5, batch_size=32,
-                     ensemble="every", ensemble_k=2, jit_compile=False, seed=0, deterministic=True)
+                     ensemble="every", ensemble_k=2, mixup=0.2, jit_compile=False, seed=0, deterministic=True)
 runs.train(sys.argv[1], recipe, data, verbose=0, recipe_name="tiny")
 print("exit-ok")
 """

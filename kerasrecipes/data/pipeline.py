@@ -15,6 +15,19 @@ def _keras_only(layer):
     return type(layer).__module__.startswith("keras.")
 
 
+def _steps(layer):
+    """The leaf layers of `layer` in call order (a `keras.Sequential` flattened, nested ones too).
+
+    Keras's preprocessing layers switch to TensorFlow ops inside tf.data whatever
+    the backend, but a `Sequential` holding them does not: under JAX it would run
+    them on symbolic `tf.Tensor`s through JAX. Calling the leaves one by one works
+    under every backend.
+    """
+    if isinstance(layer, keras.Sequential):
+        return [leaf for sub in layer.layers for leaf in _steps(sub)]
+    return [layer]
+
+
 def pipeline(x, y=None, batch_size=128, augment=None, mixup=None, cutmix=None, shuffle=True,
              seed=None, num_classes=None, rescale="auto", flip=True, drop_remainder=False):
     """Build a shuffled, batched, augmented, prefetching `tf.data.Dataset` for `model.fit`.
@@ -33,8 +46,11 @@ def pipeline(x, y=None, batch_size=128, augment=None, mixup=None, cutmix=None, s
         batch_size: Samples per batch. Defaults to `128`.
         augment: `None`, a preset name for `augmentation()` (`"light"`, ...), or
             any Keras layer / `keras.Sequential` called with `training=True`.
-        mixup: `None`, or the Beta alpha of MixUp (e.g. `0.2`).
-        cutmix: `None`, or the Beta alpha of CutMix (e.g. `1.0`).
+        mixup: `None`, the Beta alpha of MixUp (e.g. `0.2`), or a
+            `keras.layers.MixUp` (pass your own to keep a handle on its random
+            state, as `runs.train` does to resume it).
+        cutmix: `None`, the Beta alpha of CutMix (e.g. `1.0`), or a
+            `keras.layers.CutMix`.
         shuffle: Reshuffle every epoch. Defaults to `True`.
         seed: Optional integer seed for shuffling and the preset's layers.
         num_classes: Classes for one-hot labels; defaults to `max(y) + 1`.
@@ -54,8 +70,10 @@ def pipeline(x, y=None, batch_size=128, augment=None, mixup=None, cutmix=None, s
     """
     x = check_array(x, "x", ranks=(2, 3, 4))
     batch_size = check_positive_int(batch_size, "batch_size")
-    mixup = check_alpha(mixup, "mixup")
-    cutmix = check_alpha(cutmix, "cutmix")
+    if not isinstance(mixup, keras.layers.MixUp):
+        mixup = check_alpha(mixup, "mixup")
+    if not isinstance(cutmix, keras.layers.CutMix):
+        cutmix = check_alpha(cutmix, "cutmix")
     mixing = mixup is not None or cutmix is not None
     if y is None:
         if mixing:
@@ -93,14 +111,17 @@ def pipeline(x, y=None, batch_size=128, augment=None, mixup=None, cutmix=None, s
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     mixers = []
     if mixup is not None:
-        mixers.append(keras.layers.MixUp(alpha=mixup, seed=seed))
+        mixers.append(mixup if isinstance(mixup, keras.layers.Layer) else keras.layers.MixUp(alpha=mixup, seed=seed))
     if cutmix is not None:
-        mixers.append(keras.layers.CutMix(factor=(cutmix, cutmix), seed=seed))
+        mixers.append(cutmix if isinstance(cutmix, keras.layers.Layer)
+                      else keras.layers.CutMix(factor=(cutmix, cutmix), seed=seed))
+
+    steps = [] if augment is None else _steps(augment)
 
     def prepare(images, labels=None):
         images = tf.cast(images, tf.float32) * rescale
-        if augment is not None:
-            images = augment(images, training=True)
+        for step in steps:
+            images = step(images, training=True)
         if labels is None:
             return images
         if not mixers:

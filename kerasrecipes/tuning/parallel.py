@@ -105,11 +105,18 @@ def _check_reachable(host, port, wait):
 
 
 def _visible_gpus():
-    try:
+    """The GPUs the Keras backend sees (under JAX no TensorFlow is needed: the GPU image may lack it)."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
-    except ImportError:
+
+        # physical devices: listing them does not start the runtime, so memory growth can still be set
+        return len(tf.config.list_physical_devices("GPU"))
+    try:
+        return len(keras.distribution.list_devices("gpu"))
+    except RuntimeError:  # JAX without a GPU platform
         return 0
-    return len(tf.config.list_physical_devices("GPU"))
 
 
 def resolve(workers=None, gpus=None, role=None, oracle=None, connect_timeout=60.0):

@@ -54,7 +54,7 @@ def main():
                      daemon=True).start()
     os.environ.update(settings["env"])
     sys.path[:0] = [p for p in settings["sys_path"] if p not in sys.path]
-    if settings.get("threads"):
+    if settings.get("threads") and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(int(settings["threads"]))
