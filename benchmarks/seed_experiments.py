@@ -1,4 +1,4 @@
-"""The notes' four experiments on the embedded Fashion-MNIST sample: tables (JSON + text) and figures (PNG).
+"""The four classic experiments (initializers, activations, BatchNorm placement, dropout; cs231n, Lee) on the embedded Fashion-MNIST sample: tables (JSON + text) and figures (PNG).
 
     python benchmarks/seed_experiments.py --out runs/seed_experiments            # all four, 5 epochs
     python benchmarks/seed_experiments.py --only initializers --epochs 3 --train 2000

@@ -451,7 +451,10 @@ def write_report(out, *, model=None, x_test=None, y_test=None, state=None, summa
                       "the report has no confusion matrix")
         if loaded is not None:
             model = keras.saving.load_model(os.path.join(out, "model.keras"))
-            x_test, y_test = loaded.x_test.astype("float32") / np.float32(255.0), loaded.y_test
+            # The run's own test images: the first `test_images` (fewer than the dataset's when the run
+            # was cut down, as KERASRECIPES_SMOKE=1 does), so the page matches summary.json.
+            n = (state.get("data") or {}).get("test_images") or len(loaded.x_test)
+            x_test, y_test = loaded.x_test[:n].astype("float32") / np.float32(255.0), loaded.y_test[:n]
     kwargs = {}
     if model is not None:
         kwargs = {"model": model, "x": x_test, "y": y_test, "class_names": class_names,

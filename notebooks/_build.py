@@ -74,7 +74,7 @@ out = tempfile.mkdtemp(prefix="kr_quickstart_")  # every file this notebook writ
     md("""
 ## Data
 
-The preprocessing the notes ask for: zero-centre and normalize with statistics of the training
+The preprocessing cs231n and Wei ask for: zero-centre and normalize with statistics of the training
 set only (the model's first layer does it, so the saved model takes raw [0, 1] images), and
 augment with flips and pad-and-crop (`augment="light"`).
 """),
@@ -112,9 +112,9 @@ halving shows as a step.
 """),
     code('kr.plots.history(history)'),
     md("""
-`diagnose` reads the same history the way the notes read a plot — a train/validation gap is
+`diagnose` reads the same history the way cs231n and Lee read a plot — a train/validation gap is
 overfitting, no gap and a low score is underfitting, a loss that explodes or oscillates means a
-learning rate that is too high — and gives the evidence (numbers) and the notes' remedy.
+learning rate that is too high — and gives the evidence (numbers) and their remedy.
 """),
     code('kr.diagnose.diagnose(history)'),
     md("""
@@ -143,9 +143,10 @@ notebook("02_training_tricks.ipynb", [
     md("""
 # Training tricks as experiments
 
-The notes make claims about initialization, activations, BatchNorm and dropout, and back some of
-them with experiments (a VGG-like net on MNIST with zero, random and Xavier initialization; a
-dropout sweep from 0.0 to 0.9). `kr.experiments` turns each into one call: one model per
+cs231n, Lee and Wei make claims about initialization, activations, BatchNorm and dropout, and
+experiments back some of them (Amar Budhiraja's VGG-like net on MNIST with zero, random and
+Xavier initialization, "Towards weight initialization in deep neural networks"; a Keras dropout
+sweep from 0.0 to 0.9). `kr.experiments` turns each into one call: one model per
 variant, the same data, the same seed, a table and the learning curves overlaid.
 
 But first, cs231n's advice before any experiment: **babysit the learning process**.
@@ -193,7 +194,8 @@ kr.babysit.sanity_check(model, x[:512], shuffled, checks=["learns_signal"])'''),
     md("""
 ## Weight initialization
 
-The notes: if all weights start at zero, "the trained result is the same everywhere — your
+Budhiraja's experiment, as a Chinese study note on CNN training tips retells it: if all weights
+start at zero, "the trained result is the same everywhere — your
 network behaves like a linear model" (the symmetry problem); small random numbers shrink the
 signal layer after layer (vanishing gradients); Xavier (Glorot) keeps the variance of every
 layer's output equal, and He initialization is "the solution for the ReLU issue" of Xavier. The
@@ -219,7 +221,7 @@ acts'''),
 ## Where BatchNorm goes
 
 "Usually after the convolution, before the activation" (cs231n, following Ioffe & Szegedy). Its
-benefits, from the same notes: networks train faster, allow higher learning rates, are less
+benefits, from the same lecture: networks train faster, allow higher learning rates, are less
 sensitive to the initial weights, and get some regularization from the batch statistics.
 Here: no BatchNorm, BatchNorm before the ReLU (`order="conv-bn-act"`), and after it
 (`"conv-act-bn"`).
@@ -230,7 +232,7 @@ bn'''),
     md("""
 ## The dropout sweep
 
-The notes' Keras experiment sweeps the dropout rate from 0.0 to 0.9 after every convolution.
+The same study note's Keras experiment sweeps the dropout rate from 0.0 to 0.9 after every convolution.
 "Dropout forces a neural network to learn more robust features", but it "roughly doubles the
 number of iterations required to converge"; Wei: "p = 0.5 is a reasonable default, but this can
 be tuned on validation data". With few epochs, expect high rates to underfit — the gap between
@@ -242,7 +244,7 @@ drop'''),
     code('''for result in (inits, acts, bn, drop):
     print(f"{result.title}: best variant {result.best}")'''),
     md("""
-These are five-epoch runs on 3,200 images: they show the trends the notes describe, not final
+These are five-epoch runs on 3,200 images: they show the trends cs231n and Lee describe, not final
 accuracies. Raise `epochs` and `train_images` (or pass `model="mlp"`, or your own builder to
 `kr.experiments.compare`) to test a claim on your own data;
 `benchmarks/seed_experiments.py` runs all four from a shell.
@@ -271,7 +273,7 @@ notebook("03_callbacks_and_ensembles.ipynb", [
     md("""
 # Callbacks and ensembles: halving, snapshots, SWA, the LR range test, TTA
 
-Wei's notes: "a typical value of LR in the beginning of your training is 0.1. In practice, if
+Wei's "Must Know Tips/Tricks": "a typical value of LR in the beginning of your training is 0.1. In practice, if
 you see that you stopped making progress on the validation set, divide the LR by 2 (or by 5),
 and keep going, which might give you a surprise." And on ensembles: "different checkpoints of a
 single model ... Clearly, this suffers from some lack of variety, but can still work reasonably
@@ -497,9 +499,9 @@ trials).
 
 notebook("05_transfer_learning.ipynb", [
     md("""
-# Transfer learning: the seeds' fine-tuning table as code
+# Transfer learning: Wei's fine-tuning table as code
 
-Xiu-Shen Wei's notes give four cases, by how much data you have and how close it is
+Xiu-Shen Wei's "Must Know Tips/Tricks" gives four cases, by how much data you have and how close it is
 to the data the network was trained on:
 
 | | very similar data | very different data |
@@ -562,7 +564,7 @@ for name, (trainable, accuracy) in results.items():
     md("""
 With a few dozen images per class, reusing the source network's features beats training
 from scratch; which strategy wins between them depends on how similar the two tasks are —
-exactly the seeds' point. Try `per_class = 400` to move to the "quite a lot of data" row.
+exactly Wei's point. Try `per_class = 400` to move to the "quite a lot of data" row.
 """),
 ])
 

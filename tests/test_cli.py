@@ -120,8 +120,14 @@ def test_demo_smoke_says_what_it_trains_and_lists_what_it_wrote(tmp_path):
     assert state["data"]["class_names"][0] == "T-shirt/top"
     html = (out / "report.html").read_text()
     for section in ("Test accuracy", "every ensemble of 1", "Recipe settings", "base_lr", "Confusion matrix",
-                    "model.keras: the single model"):
+                    "model.keras: the single model", "on 256 held-out test images"):
         assert section in html, section
+    # `report DIR` again, from the directory alone: the run's own 256 test images, not the dataset's all
+    from kerasrecipes.cli import main
+
+    (out / "report.html").unlink()
+    assert main(["report", str(out)]) == 0
+    assert "on 256 held-out test images" in (out / "report.html").read_text()
 
 
 def test_lr_find_writes_json_and_report_renders_it(tmp_path, capsys, monkeypatch):

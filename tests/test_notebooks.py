@@ -18,6 +18,15 @@ def test_notebooks_are_committed_without_outputs():
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), path.name
 
 
+def test_notebooks_name_their_sources():
+    """Users have no "notes" folder: the prose names cs231n, Wei, Lee (and whoever else it quotes)."""
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        prose = " ".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
+        for vague in ("the notes", "the seeds", "notes'", "seeds'"):
+            assert vague not in prose, (path.name, vague)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_in_smoke_mode(path, monkeypatch, tmp_path):
     monkeypatch.setenv("KERASRECIPES_SMOKE", "1")
