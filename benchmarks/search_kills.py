@@ -33,6 +33,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from _procs import alive, children as child_processes  # noqa: E402  (tests/_procs.py, as the kill tests)
+
 HYP = dict(trials=4, epochs=1, train_size=256, val_size=128)  # images; epochs per trial
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,32 +52,6 @@ def _env():
     for key in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT", "KERASRECIPES_SMOKE"):
         env.pop(key, None)
     return env
-
-
-def _children(pid):
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[1]) != pid or fields[0] == "Z":
-                continue
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
-            found[int(entry)] = env.get(b"KERASTUNER_TUNER_ID", b"?").decode()
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _completed(project):
@@ -101,7 +78,7 @@ def row(moment, target, workers, delay=0.0, cut_oracle=False):
     victim, children = process.pid, {}
     deadline = time.time() + 600
     while time.time() < deadline and process.poll() is None:  # wait for the moment
-        children = _children(process.pid)
+        children = child_processes(process.pid)
         started = [e for e in os.listdir(project) if e.startswith("trial_")] if os.path.isdir(project) else []
         ready = len(children) == workers + 1 if workers else True
         if ready and (moment == "mid-trial 1" and started or moment == "after trial 1" and _completed(project)):
@@ -114,7 +91,7 @@ def row(moment, target, workers, delay=0.0, cut_oracle=False):
     killed_at = time.monotonic()
     children_gone_s = None
     if target == "kerasrecipes" and children:
-        while any(_alive(p) for p in children) and time.monotonic() - killed_at < 30:
+        while any(alive(p) for p in children) and time.monotonic() - killed_at < 30:
             time.sleep(0.1)
         children_gone_s = round(time.monotonic() - killed_at, 1)
     first = process.wait()

@@ -85,6 +85,7 @@ def measure_backend(steps):
     import keras
     import numpy as np
 
+    from kerasrecipes import optimizers
     from kerasrecipes.models import count_flops, vgg
 
     rng = np.random.default_rng(0)
@@ -94,7 +95,7 @@ def measure_backend(steps):
     for size, kwargs in SIZES.items():
         keras.utils.set_random_seed(0)
         model = vgg((28, 28, 1), 10, order="conv-bn-act", **kwargs)
-        model.compile(keras.optimizers.SGD(0.01, momentum=0.9), "sparse_categorical_crossentropy")
+        model.compile(optimizers.build("sgd", 0.01, momentum=0.9), "sparse_categorical_crossentropy")
         flops = count_flops(model)
         model.fit(x[: BATCH * 3], y[: BATCH * 3], batch_size=BATCH, epochs=1, verbose=0)  # compile/warm up
         start, cpu_start = time.perf_counter(), time.process_time()

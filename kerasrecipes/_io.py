@@ -12,6 +12,7 @@ and sleeps between writing its temp file and renaming it, so that a test can
 SIGKILL the process at exactly that moment.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -49,19 +50,29 @@ def atomic_write(path, write, mode="w"):
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="-" + os.path.basename(path))
-    try:
+    with renamed_into(path, tmp):
         os.chmod(tmp, _file_mode())
         with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if "b" not in mode else {})) as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+    return path
+
+
+@contextlib.contextmanager
+def renamed_into(path, tmp):
+    """Renames `tmp` to `path` once the body has written it; on any failure (or kill) `path` is untouched.
+
+    The one rename step of every writer here; the test-only pause sits between the write and the rename.
+    """
+    try:
+        yield
         _test_pause(path)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
-    return path
 
 
 def write_text(path, text):
@@ -87,17 +98,11 @@ def save_keras(model, path):
     os.makedirs(directory, exist_ok=True)
     name = os.path.basename(path)
     tmp = os.path.join(directory, f".tmp-{os.getpid()}-{name}")  # keeps the .keras / .weights.h5 ending
-    try:
+    with renamed_into(path, tmp):
         if name.endswith(".weights.h5"):
             model.save_weights(tmp, overwrite=True)
         else:
             model.save(tmp, overwrite=True)
-        _test_pause(path)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
     return path
 
 

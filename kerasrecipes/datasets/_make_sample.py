@@ -21,6 +21,7 @@ import numpy as np
 
 # The package re-exports the function under the module's name, so fetch the module.
 fm = importlib.import_module("kerasrecipes.datasets.fashion_mnist")
+from kerasrecipes import _io
 from kerasrecipes.datasets.sample import DATA_DIR, PER_CLASS, PREFIX
 
 SEED = 20240601
@@ -68,11 +69,11 @@ def _idx_bytes(array):
 
 
 def _write_gz(path, payload):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
-                                               compresslevel=9, mtime=0) as f:
-        f.write(payload)
-    os.replace(tmp, path)
+    def write(raw):
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as f:
+            f.write(payload)
+
+    _io.atomic_write(path, write, mode="wb")
 
 
 def main(source=fm.DEBIAN_DIR, out_dir=DATA_DIR):
@@ -87,10 +88,7 @@ def main(source=fm.DEBIAN_DIR, out_dir=DATA_DIR):
         _write_gz(os.path.join(out_dir, PREFIX + images_stem + ".gz"), _idx_bytes(x[keep, ..., 0]))
         _write_gz(os.path.join(out_dir, PREFIX + labels_stem + ".gz"), _idx_bytes(y[keep]))
         print(f"{split}: {len(keep)} images, indices {keep[:5].tolist()}...")
-    license_path = os.path.join(out_dir, LICENSE_NAME)
-    with open(license_path + ".tmp", "w") as f:
-        f.write(LICENSE_TEXT)
-    os.replace(license_path + ".tmp", license_path)
+    _io.write_text(os.path.join(out_dir, LICENSE_NAME), LICENSE_TEXT)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import os
 
 import numpy as np
 
+from kerasrecipes import _io
 from kerasrecipes.datasets import _headers
 from kerasrecipes.datasets.load import ImageData
 
@@ -220,11 +221,14 @@ def _read_split(directory, paths, labels, bad, image_size, channels, interpolati
                                         shape=(len(keep),) + tuple(image_size) + (channels,))
         log(f"{what}: {len(keep)} images need {nbytes / 2**30:.1f} GiB, more than fits in memory: "
             f"decoding into {cache_file}")
-    images, failed = decode([absolute[i] for i in keep], image_size, channels, interpolation=interpolation, out=out)
-    if cache_file is not None:
-        images.flush()
-        np.save(cache_file[:-4] + ".failed.npy", failed)
-        os.replace(tmp, cache_file)
+    if cache_file is None:
+        images, failed = decode([absolute[i] for i in keep], image_size, channels, interpolation=interpolation)
+    else:
+        with _io.renamed_into(cache_file, tmp):  # a kill mid-decode leaves no cache that looks complete
+            images, failed = decode([absolute[i] for i in keep], image_size, channels, interpolation=interpolation,
+                                    out=out)
+            images.flush()
+            _io.atomic_write(cache_file[:-4] + ".failed.npy", lambda f: np.save(f, failed), mode="wb")
         images = np.load(cache_file, mmap_mode="r")
     return _finish(directory, paths, labels, keep, images, failed, bad, channels, on_bad_file, log, what, absolute)
 

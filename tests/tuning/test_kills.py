@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+from _procs import alive, children as child_processes  # tests/_procs.py
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRIALS = 4
 
@@ -30,33 +32,6 @@ def _command(directory):
     return [sys.executable, "-m", "kerasrecipes", "search", "--dataset", "sample", "--model", "mlp", "--workers", "2",
             "--trials", str(TRIALS), "--epochs", "1", "--train-size", "256", "--val-size", "128", "--seed", "0",
             "--no-plots", "--dir", str(directory)]
-
-
-def _children(pid):
-    """{pid: tuner id} of the live processes whose parent is `pid`."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[1]) != pid or fields[0] == "Z":
-                continue
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
-            found[int(entry)] = env.get(b"KERASTUNER_TUNER_ID", b"?").decode()
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _records(project):
@@ -75,7 +50,7 @@ def _start_and_wait_for_training(directory, log):
     deadline = time.time() + 180
     project = directory / "search"
     while time.time() < deadline and process.poll() is None:
-        children = _children(process.pid)
+        children = child_processes(process.pid)
         said = open(log.name).read()
         if (len(children) == 3 and "[chief] kerasrecipes: chief serving" in said and "running trials of" in said
                 and any((project / f"trial_{i}").is_dir() for i in range(TRIALS))):
@@ -93,11 +68,11 @@ def test_killed_search_and_killed_chief_leave_no_process_behind_and_resume_witho
         first.send_signal(signal.SIGKILL)
         first.wait()
         killed_at = time.monotonic()
-        while any(_alive(pid) for pid in children) and time.monotonic() - killed_at < 15:
+        while any(alive(pid) for pid in children) and time.monotonic() - killed_at < 15:
             time.sleep(0.1)
         gone_after = time.monotonic() - killed_at
     assert sorted(children.values()) == ["chief", "tuner0", "tuner1"]
-    assert not any(_alive(pid) for pid in children), f"orphans: {children}"
+    assert not any(alive(pid) for pid in children), f"orphans: {children}"
     assert gone_after < 10, gone_after
     before = _records(project)
 

@@ -15,7 +15,7 @@ from kerasrecipes.models import mlp
 from kerasrecipes.tuning import LogUniform, SearchSpace, cli_main, random_search
 from kerasrecipes.tuning.parallel import resolve
 
-SCRIPT = os.path.join(os.path.dirname(__file__), "parallel_script.py")
+SCRIPT = os.path.join(os.path.dirname(__file__), "search_script.py")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 

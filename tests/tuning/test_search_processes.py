@@ -44,7 +44,7 @@ def _fits(fit_log):
     if not os.path.exists(fit_log):
         return []
     with open(fit_log) as f:
-        return [int(line) for line in f.read().split()]
+        return [int(line.split()[0]) for line in f.read().splitlines() if line.strip()]
 
 
 def _results_line(output):
