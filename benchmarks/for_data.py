@@ -74,9 +74,9 @@ def run(recipe, data, label, minutes, seed):
     (x_fit, y_fit), (x_val, y_val) = train_val_split(data.x_train, data.y_train, fraction, seed=seed)
     kr.clear_session()
     load_start = loadavg()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = recipe.fit(x_fit, y_fit, validation_data=(x_val, y_val), verbose=0)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     accuracy = {
         "single": float(np.mean(recipe.predict(result.model, data.x_test, tta=False).argmax(-1) == data.y_test)),
         "single + TTA flips": float(np.mean(recipe.predict(result.model, data.x_test, tta=True).argmax(-1)
@@ -89,6 +89,7 @@ def run(recipe, data, label, minutes, seed):
     except ValueError:
         pass
     return {"recipe": label, "minutes": minutes, "train_seconds": round(seconds, 1),
+            "train_cpu_seconds": round(cpu_seconds, 1),
             "budget_seconds": 60 * minutes, "epochs": recipe.epochs, "filters": list(recipe.filters),
             "batch_size": recipe.batch_size, "augment": recipe.augment, "test_accuracy": accuracy,
             "loadavg_start": load_start, "loadavg_end": loadavg()}
