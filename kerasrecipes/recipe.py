@@ -289,7 +289,16 @@ class Recipe:
         return augmentation(self.augment, tuple(self.input_shape), flip=self.flip, pad=self.pad, seed=self.seed)
 
     def mixing(self):
-        """The pipeline's `keras.layers.MixUp` (when `mixup` is set), or `None`."""
+        """The pipeline's `keras.layers.MixUp` (when `mixup` is set), or `None`.
+
+        Build it yourself to keep a handle on its random state (`runs.train`
+        hands it to the backup, so a resumed run continues MixUp's draws).
+
+        Example:
+        >>> recipe = presets.get("factory", mixup=0.2, seed=0)
+        >>> mixer = recipe.mixing()
+        >>> ds = recipe.train_data(x, y, mixup=mixer)
+        """
         if self.mixup is None:
             return None
         return keras.layers.MixUp(alpha=self.mixup, seed=self.seed)
