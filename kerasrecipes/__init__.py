@@ -30,5 +30,6 @@ from kerasrecipes import report
 from kerasrecipes import tuning
 from kerasrecipes import optimizers
 from kerasrecipes import precision
+from kerasrecipes import execution
 from kerasrecipes.lr_finder import lr_find
 from kerasrecipes.memory import clear_session

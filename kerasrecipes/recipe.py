@@ -10,8 +10,10 @@ its flags from the fields below (the `help` of each field is the flag's help),
 and `presets` names the measured ones.
 """
 
+import contextlib
 import dataclasses
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -94,6 +96,8 @@ class Recipe:
     flip: bool = _field(True, "horizontal flips in augmentation and test-time flips (false for digits)")
     pad: int = _field(2, "pad-and-crop shift in pixels")
     mixup: float | None = _field(None, "MixUp Beta alpha, e.g. 0.2 (none: no MixUp)")
+    cutmix: float | None = _field(None, "CutMix Beta alpha, e.g. 1.0 (none: no CutMix; with mixup too, each "
+                                  "batch uses one of them)")
     val_fraction: float = _field(0.1, "fraction of the training images held out for validation")
     # -- ensemble and test time
     ensemble: str | None = _field("every", "checkpoint ensemble: every (the last k epochs), top_k (the k "
@@ -102,6 +106,11 @@ class Recipe:
     tta_flips: bool = _field(True, "also report each test image averaged with its mirror")
     # -- execution
     jit_compile: bool | str = _field("auto", "XLA compilation passed to model.compile: auto, true or false")
+    input: str = _field("auto", "how batches reach the device: auto (kerasrecipes.execution.input_path), host "
+                        "(sliced from host arrays, copied per step) or device (JAX: the training set on the "
+                        "accelerator once)")
+    data_parallel: bool = _field(True, "with several devices under JAX, train data-parallel over all of them "
+                                 "(keras.distribution.DataParallel)")
     precision: str = _field("auto", "dtype policy: auto (kerasrecipes.precision.choose: mixed_bfloat16 where "
                             "the hardware computes bfloat16 natively, else float32), float32, mixed_bfloat16, "
                             "mixed_float16")
@@ -149,9 +158,14 @@ class Recipe:
                 _check_number(self, name, low=0)
         if self.max_norm is not None:
             _check_number(self, "max_norm", low=0, low_open=True)
-        if self.mixup is not None:
-            _check_number(self, "mixup", low=0, low_open=True)
-        for name in ("flip", "tta_flips", "normalize", "early_stopping", "deterministic"):
+        for name in ("mixup", "cutmix"):
+            if getattr(self, name) is not None:
+                _check_number(self, name, low=0, low_open=True)
+        from kerasrecipes.execution import INPUT_PATHS
+
+        if self.input not in INPUT_PATHS:
+            raise ValueError(f"input must be one of {', '.join(INPUT_PATHS)}. Received input={self.input!r}")
+        for name in ("flip", "tta_flips", "normalize", "early_stopping", "deterministic", "data_parallel"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False. Received {name}={getattr(self, name)!r}")
         for name in ("order", "activation", "kernel_initializer"):
@@ -188,15 +202,16 @@ class Recipe:
         convs = self.convs_per_stage if self.convs_per_stage is not None else table.get("convs_per_stage", 2)
         return tuple(filters), (tuple(convs) if isinstance(convs, (tuple, list)) else int(convs))
 
-    def resolved(self, seed=None) -> "Recipe":
+    def resolved(self, seed=None, precision=None) -> "Recipe":
         """This recipe with every choice made: the stage plan, the precision and a seed.
 
-        `seed` is used when `self.seed` is `None` (a run draws one and records it).
-        What `runs.train` trains and writes into `run.json`.
+        `seed` is used when `self.seed` is `None` (a run draws one and records it);
+        `precision` is the policy already chosen (an `ExecutionPlan`'s), else
+        `policy()` chooses it. What `runs.train` trains and writes into `run.json`.
         """
         filters, convs = self.stage_plan()
         return dataclasses.replace(self, filters=filters, convs_per_stage=convs,
-                                   precision=self.policy()[0],
+                                   precision=precision or self.policy()[0],
                                    seed=self.seed if self.seed is not None else seed)
 
     def policy(self) -> tuple:
@@ -278,6 +293,11 @@ class Recipe:
                                      weight_decay=self.weight_decay)
         model.compile(optimizer, keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing),
                       metrics=["accuracy"], jit_compile=self.jit_compile)
+        if self.jit_compile != False and keras.backend.backend() == "jax" and not model.jit_compile:  # noqa: E712
+            refused = sorted({layer.name for layer in _all_layers(model) if not layer.supports_jit})
+            # Keras's "auto" turns XLA off silently when one layer refuses it: the whole step then runs op by op.
+            warnings.warn(f"XLA is off for {model.name!r}: layer(s) {', '.join(refused)} refuse it "
+                          "(supports_jit=False), so every training step runs op by op")
         return model
 
     def augmentation(self):
@@ -288,52 +308,46 @@ class Recipe:
             return None
         return augmentation(self.augment, tuple(self.input_shape), flip=self.flip, pad=self.pad, seed=self.seed)
 
-    def mixing(self):
-        """The pipeline's `keras.layers.MixUp` (when `mixup` is set), or `None`.
+    def training_model(self, net: keras.Model) -> keras.Model:
+        """`net` wrapped with this recipe's augmentation, MixUp and CutMix inside the compiled step.
 
-        Build it yourself to keep a handle on its random state (`runs.train`
-        hands it to the backup, so a resumed run continues MixUp's draws).
-
-        Example:
-        >>> recipe = presets.get("factory", mixup=0.2, seed=0)
-        >>> mixer = recipe.mixing()
-        >>> ds = recipe.train_data(x, y, mixup=mixer)
+        A `kerasrecipes.models.Augmented` (uint8 batches scaled in the step,
+        then augmented and mixed); `net` itself when there is nothing to add
+        but the scaling, which `Augmented` also does, so it is always wrapped.
+        Save and evaluate `net`; train the returned model.
         """
-        if self.mixup is None:
-            return None
-        return keras.layers.MixUp(alpha=self.mixup, seed=self.seed)
+        from kerasrecipes.models.augmented import Augmented
 
-    def train_data(self, x, y, shuffle: bool = True, augment="auto", mixup="auto"):
-        """The shuffled, augmented, one-hot, prefetching `tf.data.Dataset` for `fit`.
+        return Augmented(net, self.augmentation(), mixup=self.mixup, cutmix=self.cutmix,
+                         seed=None if self.seed is None else self.seed + 1000, name="training")
+
+    def train_data(self, x, y, *, shuffle: bool = True, epoch: int = 0, plan=None):
+        """The training batches: a `kerasrecipes.data.ArrayBatches` of uint8 images and one-hot labels.
+
+        Each epoch's order is drawn from `(seed, epoch)` (a resumed run sees
+        the orders it would have seen); the images are scaled and augmented in
+        the step (`training_model`), so nothing here needs TensorFlow.
 
         Args:
             x, y: uint8 (or [0, 1] float) images and integer labels.
             shuffle: Reshuffle every epoch. Defaults to `True`.
-            augment: The augmentation layer; `"auto"` builds `augmentation()`
-                (pass your own instance to keep a handle on its random state,
-                as `runs.train` does to resume it).
-            mixup: The MixUp layer; `"auto"` builds `mixing()` (the same: pass
-                your own to keep its random state).
+            epoch: The 0-based epoch `fit` starts at (a resumed run's). Defaults to `0`.
+            plan: The `execution.ExecutionPlan` (input path, data parallelism);
+                `None` plans for this machine.
         """
-        from kerasrecipes.data import pipeline
+        from kerasrecipes import execution
+        from kerasrecipes.data.batches import ArrayBatches
 
-        layer = self.augmentation() if augment == "auto" else augment
-        mixer = self.mixing() if mixup == "auto" else mixup
-        if mixer is not None:  # the pipeline mixes one-hot labels itself
-            return pipeline(x, y, self.batch_size, augment=layer, mixup=mixer, shuffle=shuffle,
-                            seed=self.seed, num_classes=self.num_classes)
-        ds = pipeline(x, y, self.batch_size, augment=layer, shuffle=shuffle, seed=self.seed,
-                      num_classes=self.num_classes)
-        return _one_hot(ds, self.num_classes)
+        plan = plan or execution.plan(self)
+        return ArrayBatches(np.asarray(x), one_hot(y, self.num_classes), self.batch_size, shuffle=shuffle,
+                            seed=self.seed, epoch=epoch, drop_remainder=plan.data_parallel and len(x) >= self.batch_size,
+                            on_device=plan.input == "device")
 
-    def eval_data(self, x, y):
-        """Un-augmented, un-shuffled batches with one-hot labels (for `validation_data`)."""
-        from kerasrecipes.data import pipeline
+    def eval_data(self, x, y) -> tuple:
+        """`(x, one-hot y)` for `validation_data` (images are scaled in the model, like the training batches)."""
+        return np.asarray(x), one_hot(y, self.num_classes)
 
-        return _one_hot(pipeline(x, y, self.batch_size, shuffle=False, num_classes=self.num_classes),
-                        self.num_classes)
-
-    def callbacks(self, validation: bool = False, directory=None, backup_dir=None, random_state=()) -> list:
+    def callbacks(self, validation: bool = False, directory=None, backup_dir=None) -> list:
         """The recipe's callbacks, the one place they are assembled, in the order that makes them work together.
 
         A `CheckpointEnsemble` first (when `ensemble` is set: each member holds
@@ -341,15 +355,15 @@ class Recipe:
         `schedule="halving"` `HalveLROnPlateau` and, with `early_stopping`,
         `EarlyStopping` (patience `2 * patience + 1`, as `callbacks.recipe`),
         and last, with `backup_dir`, `callbacks.AtomicBackupAndRestore`.
+        Find one by type (`find_callback`), not by position.
 
         Args:
             validation: Whether `fit` gets validation data (then `val_loss` is monitored).
             directory: Where the ensemble's members are written; `None` keeps them in memory.
             backup_dir: Makes the run resumable: each callback's state goes to a
                 subfolder and `callbacks.AtomicBackupAndRestore` (model, optimizer step
-                and so the schedule's position, the random state) comes last.
-            random_state: Layers outside the model whose random state the
-                backup also keeps (the pipeline's augmentation layer).
+                and so the schedule's position, the random state of augmentation
+                and mixing, which live in the training model) comes last.
         """
         from kerasrecipes.callbacks import CheckpointEnsemble, EarlyStopping, HalveLROnPlateau
 
@@ -369,8 +383,32 @@ class Recipe:
         if backup_dir is not None:
             from kerasrecipes.callbacks.backup import AtomicBackupAndRestore
 
-            out.append(AtomicBackupAndRestore(sub("keras"), random_state=random_state, delete_checkpoint=False))
+            out.append(AtomicBackupAndRestore(sub("keras"), delete_checkpoint=False))
         return out
+
+    def prepare(self, x, y, *, plan=None, normalization=None) -> "Training":
+        """Everything `fit` needs, built and checked: the net, the compiled training model, the batches, the plan.
+
+        The one fit core: `fit` and `runs.train` both train what this returns.
+
+        Args:
+            x, y: The training images (uint8 or [0, 1] float) and integer labels.
+            plan: The `execution.ExecutionPlan`; `None` plans for this machine.
+            normalization: `(mean, variance)` for `normalize` (`None`: computed from `x`).
+        """
+        from kerasrecipes import execution
+
+        x = np.asarray(x)
+        plan = plan or execution.plan(self)
+        if self.normalize and normalization is None:
+            normalization = data_statistics(x)
+        distribution = plan.distribution()
+        scope = distribution.scope() if distribution is not None else contextlib.nullcontext()
+        with scope:
+            net = self.build_model(normalization if self.normalize else None)
+            batches = self.train_data(x, y, plan=plan)
+            model = self.compile(self.training_model(net), len(batches))
+        return Training(net, model, batches, plan, distribution)
 
     def fit(self, x, y, *, validation_data=None, callbacks=(), verbose="auto"):
         """Builds, compiles and trains a model on `(x, y)` in memory (`runs.train` writes a run directory).
@@ -384,22 +422,19 @@ class Recipe:
             verbose: Passed to `model.fit`.
 
         Returns:
-            A `FitResult` with `.model`, `.history` and `.ensemble_callback`
-            (the `CheckpointEnsemble`, or `None`).
+            A `FitResult` with `.model` (the network, without the training
+            wrapper), `.history` and `.ensemble_callback` (the
+            `CheckpointEnsemble`, or `None`).
         """
         from kerasrecipes.callbacks import CheckpointEnsemble
 
-        x = np.asarray(x)
         self.seed_everything()
-        steps = -(-len(x) // self.batch_size)
-        model = self.compile(self.build_model(data_statistics(x) if self.normalize else None), steps)
+        training = self.prepare(x, y)
         own = self.callbacks(validation=validation_data is not None)
         val = None if validation_data is None else self.eval_data(*validation_data)
-        history = model.fit(self.train_data(x, y), epochs=self.epochs, validation_data=val,
-                            callbacks=own + list(callbacks), verbose=verbose,
-                            shuffle=False)  # the pipeline shuffles
-        ensemble = own[0] if own and isinstance(own[0], CheckpointEnsemble) else None
-        return FitResult(model, history, ensemble)
+        history = training.fit(epochs=self.epochs, validation_data=val, callbacks=own + list(callbacks),
+                               verbose=verbose)
+        return FitResult(training.net, history, find_callback(own, CheckpointEnsemble))
 
     def predict(self, model: keras.Model, x, tta: bool | None = None):
         """Class probabilities for images `x`, averaged with their mirrors when `tta_flips`.
@@ -439,11 +474,51 @@ def data_statistics(x) -> tuple:
     return float(scaled.mean()), float(scaled.var())
 
 
-def _one_hot(ds, num_classes):
-    import tensorflow as tf  # tf.data input pipeline
+def one_hot(y, num_classes) -> np.ndarray:
+    """Integer labels to float32 one-hot rows (the recipes' loss is the label-smoothed categorical one)."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.dtype.kind not in "iu":
+        raise ValueError(f"y must be integer labels (N,). Received y of shape {y.shape}, dtype {y.dtype}")
+    if len(y) and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"y must lie in [0, {num_classes}). Received labels {int(y.min())}..{int(y.max())}")
+    return np.eye(num_classes, dtype=np.float32)[y]
 
-    return ds.map(lambda images, labels: (images, tf.one_hot(labels, num_classes)),
-                  num_parallel_calls=tf.data.AUTOTUNE)
+
+def _all_layers(layer):
+    """`layer` and every layer inside it, through the public `layers` of models and Sequentials."""
+    yield layer
+    for inner in getattr(layer, "layers", None) or ():
+        yield from _all_layers(inner)
+
+
+def find_callback(callbacks, kind):
+    """The first callback of type `kind` in `callbacks`, or `None` (callbacks are found by type, not position)."""
+    return next((c for c in callbacks if isinstance(c, kind)), None)
+
+
+@dataclasses.dataclass
+class Training:
+    """What `Recipe.prepare` builds: the net, the compiled training model, the batches and the plan."""
+
+    net: keras.Model
+    model: keras.Model
+    batches: object
+    plan: object
+    distribution: object = None
+
+    def fit(self, *, initial_epoch=0, callbacks=(), **kwargs):
+        """`model.fit` on the batches, from `initial_epoch`, inside the plan's distribution; returns the History.
+
+        The batches follow `fit`'s epoch (`ArrayBatches.epoch_callback`), so
+        a resumed `fit` sees each epoch's own order.
+        """
+        self.batches.epoch = initial_epoch
+        scope = self.distribution.scope() if self.distribution is not None else contextlib.nullcontext()
+        with scope:
+            # shuffle=False: Keras would also permute the batches of a PyDataset, from the global random state
+            # (which a resumed run does not have); the batches shuffle themselves from (seed, epoch).
+            return self.model.fit(self.batches, initial_epoch=initial_epoch, shuffle=False,
+                                  callbacks=[self.batches.epoch_callback()] + list(callbacks), **kwargs)
 
 
 def _names(choices):

@@ -42,7 +42,6 @@ MEMBERS_DIR = "members"
 BACKUP_DIR = "backup"
 _OVERWRITE_SUFFIX = ".overwrite"
 _OLD_SUFFIX = ".replaced"
-_OPENS_PER_EPOCH = 2  # times Keras's fit opens a tf.data dataset per epoch (see _fit_and_write)
 
 
 # -- the history, one row per epoch -------------------------------------------------------------------------
@@ -224,7 +223,6 @@ def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, r
     >>> summary = train("runs/quick", presets.get("factory", epochs=2), data)
     """
     from kerasrecipes import data as kdata
-    from kerasrecipes.recipe import data_statistics
 
     # 1. Everything is checked before anything is written.
     if not isinstance(recipe, Recipe):
@@ -255,7 +253,10 @@ def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, r
     unfinished = state is not None and state.get("status") in ("running", "failed")
     recorded_seed = (state or {}).get("recipe", {}).get("seed") if unfinished else None
     seed = recorded_seed if recorded_seed is not None else int(np.random.default_rng().integers(2**31 - 1))
-    resolved = recipe.resolved(seed=seed)
+    from kerasrecipes import execution
+
+    plan = execution.plan(recipe)  # every decision of how the run executes, once: printed, recorded, used
+    resolved = recipe.resolved(seed=seed, precision=plan.precision)
     (x_fit, y_fit), (x_val, y_val) = kdata.train_val_split(data.x_train, data.y_train, resolved.val_fraction,
                                                            seed=resolved.seed)
     data_record = _data_record(data, len(x_fit), len(x_val))
@@ -271,23 +272,23 @@ def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, r
     from kerasrecipes.memory import clear_session
 
     clear_session()
-    policy, reason = recipe.policy()
     resolved.seed_everything()
-    parts = _build(resolved, (x_fit, y_fit), data_statistics(x_fit) if resolved.normalize else None)
+    training = resolved.prepare(x_fit, y_fit, plan=plan)
 
     # 2. From here on, files are written.
     os.makedirs(target, exist_ok=True)
     if unfinished:
         _remove_temp_files(target)  # what a kill left halfway through an atomic write
     record = {"status": "running", "started": state["started"] if unfinished else _now(), "finished": None,
-              "recipe_name": recipe_name, "recipe": resolved.to_dict(), "precision": policy,
-              "precision_reason": reason, "device": device(), "data": data_record,
+              "recipe_name": recipe_name, "recipe": resolved.to_dict(), "precision": plan.precision,
+              "precision_reason": plan.precision_reason, "device": plan.device, "execution": plan.to_dict(),
+              "data": data_record,
               "data_source": data.source,  # a folder's files and split, so `report` can load its test set again
               "versions": _versions(),
               "resumed": (state.get("resumed", []) + [_now()]) if unfinished else []}
     _io.write_json(os.path.join(target, STATE_FILE), record)
     try:
-        summary = _fit_and_write(target, resolved, data, parts, (x_val, y_val), record, verbose, log)
+        summary = _fit_and_write(target, resolved, data, training, (x_val, y_val), record, verbose, log)
     except Exception as e:
         _io.write_json(os.path.join(target, STATE_FILE),
                        {**record, "status": "failed", "error": f"{type(e).__name__}: {e}"[:2000]})
@@ -300,74 +301,57 @@ def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, r
     return summary
 
 
-def _build(recipe, fit, normalization):
-    """The compiled model, the pipeline's random layers and the training dataset: everything fit needs but files.
-
-    The augmentation and MixUp layers live in tf.data, outside the model, so
-    they are built here and handed to the backup, which keeps their random state.
-    """
-    x_fit, y_fit = fit
-    steps = -(-len(x_fit) // recipe.batch_size)
-    model = recipe.compile(recipe.build_model(normalization), steps)
-    augment, mixer = recipe.augmentation(), recipe.mixing()
-    random_layers = [layer for layer in (augment, mixer) if layer is not None]
-    return model, random_layers, recipe.train_data(x_fit, y_fit, augment=augment, mixup=mixer), len(x_fit)
-
-
 def _now():
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def _fit_and_write(out, recipe, data, parts, val, record, verbose, log):
+def _fit_and_write(out, recipe, data, training, val, record, verbose, log):
     from kerasrecipes import diagnose
     from kerasrecipes.callbacks import CheckpointEnsemble
+    from kerasrecipes.recipe import find_callback
 
-    model, random_layers, train_ds, n_fit = parts
+    model, net, n_fit = training.model, training.net, training.batches.n
     x_val, y_val = val
     os.makedirs(os.path.join(out, MEMBERS_DIR), exist_ok=True)
-    callbacks = recipe.callbacks(validation=True, directory=os.path.join(out, MEMBERS_DIR),
-                                 backup_dir=os.path.join(out, BACKUP_DIR),
-                                 random_state=random_layers)
-    backup = callbacks[-1]
+    own = recipe.callbacks(validation=True, directory=os.path.join(out, MEMBERS_DIR),
+                           backup_dir=os.path.join(out, BACKUP_DIR))
+    backup = find_callback(own, AtomicBackupAndRestore)
     backup.log = log
     epoch_log = EpochLog(os.path.join(out, HISTORY_FILE))
-    callbacks.insert(len(callbacks) - 1, epoch_log)  # before the backup: an epoch it counts is logged
-    log(f"training {record['recipe_name'] or 'a recipe'}: {model.count_params():,} parameters, "
+    # The epoch log before the backup: an epoch the backup counts is logged.
+    callbacks = [c for c in own if c is not backup] + [epoch_log, backup]
+    log(f"training {record['recipe_name'] or 'a recipe'}: {net.count_params():,} parameters, "
         f"{_settings_line(recipe)}")
     d = record["data"]
     log(f"data {d['name']}: {d['train_images']} training, {d['validation_images']} validation, "
         f"{d['test_images']} test images of {'x'.join(map(str, d['input_shape']))}, {len(d['class_names'])} classes")
-    log(f"on {record['device']} in {record['precision']} ({record['precision_reason']}); seed {recipe.seed}"
-        f"{', deterministic' if recipe.deterministic else ''}; files go to {out}")
+    log(f"{training.plan.line()}; seed {recipe.seed}{', deterministic' if recipe.deterministic else ''}; "
+        f"files go to {out}")
 
-    ensemble_cb = callbacks[0] if isinstance(callbacks[0], CheckpointEnsemble) else None
+    ensemble_cb = find_callback(own, CheckpointEnsemble)
     if backup.fit_done():
         log("note: training had finished before the run was stopped; evaluating the saved model")
         backup.load_final(model)
         if ensemble_cb is not None:
-            ensemble_cb = CheckpointEnsemble.from_directory(os.path.join(out, MEMBERS_DIR), model=model)
+            ensemble_cb = CheckpointEnsemble.from_directory(os.path.join(out, MEMBERS_DIR), model=net)
     else:
         start = backup.restore(model)
         if start:
             log(f"note: the run started {record['started']} did not finish; resuming after epoch {start} "
                 f"of {recipe.epochs}")
-            # The same shuffle order per epoch as without the kill: tf.data draws a new
-            # order each time the dataset is opened, and Keras 3's fit opens it twice per
-            # epoch (measured: fit(epochs=e) advances the shuffle 2e times, from any
-            # initial_epoch). tests/test_run_kills.py checks resumed == uninterrupted.
-            for _ in range(_OPENS_PER_EPOCH * start):
-                for _batch in train_ds.take(1):
-                    pass
-        model.fit(train_ds, validation_data=recipe.eval_data(x_val, y_val), epochs=recipe.epochs,
-                  callbacks=callbacks, verbose=verbose, shuffle=False)  # the pipeline shuffles
+        # Each epoch's order is drawn from (seed, epoch) (ArrayBatches), so a resumed fit sees the orders an
+        # uninterrupted one would: tests/test_run_kills.py checks resumed == uninterrupted.
+        training.fit(initial_epoch=start, validation_data=recipe.eval_data(x_val, y_val), epochs=recipe.epochs,
+                     callbacks=callbacks, verbose=verbose)
     history = diagnose.load_history(os.path.join(out, HISTORY_FILE))
     seconds = _io.read_json(epoch_log.seconds_path) if os.path.exists(epoch_log.seconds_path) else []
-    _io.save_keras(model, os.path.join(out, "model.keras"))
+    _io.save_keras(net, os.path.join(out, "model.keras"))
+    timing = compile_estimate(seconds)
 
     x_test = data.x_test.astype("float32") / np.float32(255.0) if data.x_test.dtype == np.uint8 else data.x_test
-    results = {"single": _accuracy(recipe.predict(model, x_test, tta=False), data.y_test)}
+    results = {"single": _accuracy(recipe.predict(net, x_test, tta=False), data.y_test)}
     if recipe.tta_flips and recipe.flip:
-        results["single + TTA flips"] = _accuracy(recipe.predict(model, x_test, tta=True), data.y_test)
+        results["single + TTA flips"] = _accuracy(recipe.predict(net, x_test, tta=True), data.y_test)
     if ensemble_cb is not None and ensemble_cb.members:
         ensemble = ensemble_cb.ensemble()
         _io.save_keras(ensemble, os.path.join(out, "ensemble.keras"))
@@ -382,16 +366,37 @@ def _fit_and_write(out, recipe, data, parts, val, record, verbose, log):
         "dataset": data.name, "train_images": n_fit, "validation_images": len(x_val),
         "test_images": len(x_test), "epochs_run": len(history[monitor]),
         "best_epoch": int(np.argmin(finite)) + 1, "best_monitor": monitor,
-        "train_seconds": round(float(sum(seconds)), 1), "test_accuracy": results,
+        "train_seconds": round(float(sum(seconds)), 1), **timing, "test_accuracy": results,
         "ensemble_members_epochs": [m.epoch for m in ensemble_cb.members] if ensemble_cb else [],
         "findings": [f.name for f in diagnosis.findings],
     }
     _io.write_json(os.path.join(out, "summary.json"), summary)
     _io.write_text(os.path.join(out, "diagnosis.txt"), str(diagnosis) + "\n")
-    write_report(out, model=model, x_test=x_test, y_test=data.y_test, state=record, summary=summary)
-    _io.write_json(os.path.join(out, STATE_FILE), {**record, "status": "complete", "finished": _now()})
+    write_report(out, model=net, x_test=x_test, y_test=data.y_test, state=record, summary=summary)
+    _io.write_json(os.path.join(out, STATE_FILE), {**record, **timing, "status": "complete", "finished": _now()})
     shutil.rmtree(os.path.join(out, BACKUP_DIR), ignore_errors=True)  # the run is complete: nothing to resume
     return summary
+
+
+def compile_estimate(seconds) -> dict:
+    """`compile_seconds` (estimated), `first_epoch_seconds` and `steady_epoch_seconds` from per-epoch seconds.
+
+    Keras compiles the training step during the first batch and offers no
+    hook to time it without a per-batch callback (which would turn off its
+    asynchronous dispatch for the whole run), so compilation is estimated as
+    the first epoch's seconds less the median of the others. With a warm
+    compilation cache (`execution.enable_compile_cache`) it is near zero. A
+    resumed run's first epoch after the restart compiles too; the median
+    ignores it.
+    """
+    seconds = [float(s) for s in seconds]
+    if not seconds:
+        return {}
+    out = {"first_epoch_seconds": round(seconds[0], 2)}
+    if len(seconds) > 1:
+        steady = float(np.median(seconds[1:]))
+        out.update(steady_epoch_seconds=round(steady, 3), compile_seconds=round(max(0.0, seconds[0] - steady), 2))
+    return out
 
 
 def _accuracy(probabilities, y):

@@ -132,9 +132,9 @@ def measure(recipe, steps=4, warmup=1):
     y = rng.integers(0, recipe.num_classes, n)
     clock = _BatchClock()
     with released():
-        model = recipe.compile(recipe.build_model(), steps_per_epoch=warmup + steps)
-        model.fit(recipe.train_data(x, y), epochs=1, verbose=0, callbacks=[clock], shuffle=False)
-        del model
+        training = recipe.prepare(x, y)
+        training.fit(epochs=1, verbose=0, callbacks=[clock])
+        del training
     ends = clock.ends
     per_step = (ends[-1] - ends[warmup - 1]) / (len(ends) - warmup)
     return per_step, max(0.0, ends[warmup - 1] - clock.begin - warmup * per_step)

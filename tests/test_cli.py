@@ -106,7 +106,11 @@ def test_demo_smoke_says_what_it_trains_and_lists_what_it_wrote(tmp_path):
     head = result.stdout.splitlines()[:5]
     assert any(line.startswith("training fashion_mnist_fast: 289,066 parameters") for line in head), head
     assert any("461 training, 51 validation, 256 test images" in line for line in head), head
-    assert any("in float32" in line and f"files go to {out}" in line and "seed 1" in line for line in head), head
+    from kerasrecipes import precision
+
+    policy = precision.choose()[0]  # the box decides: mixed_bfloat16 on a CPU with AVX512_BF16, else float32
+    assert any(f"in {policy}" in line and f"files go to {out}" in line and "seed 1" in line
+               and "input host" in line for line in head), head
     assert "single + TTA flips" in result.stdout and "every ensemble of 1" in result.stdout
     listed = result.stdout.strip().splitlines()[-1]
     for name in ("model.keras", "history.json", "summary.json", "diagnosis.txt", "ensemble.keras",

@@ -205,10 +205,10 @@ class CheckpointEnsemble(Monitor):
         number = epoch + 1
         if self.directory:
             path = os.path.join(self.directory, f"member-e{number:05d}.weights.h5")
-            _io.save_keras(self.model, path)
+            _io.save_keras(self._net(), path)
             member = EnsembleMember(number, value, path=path)
         else:
-            member = EnsembleMember(number, value, weights=self.model.get_weights())
+            member = EnsembleMember(number, value, weights=self._net().get_weights())
         if len(self.members) >= self.k:
             evicted = self._worst() if self.mode == "top_k" else self.members[0]
             self.members.remove(evicted)
@@ -221,8 +221,14 @@ class CheckpointEnsemble(Monitor):
             print_msg(f"\nEpoch {number}: CheckpointEnsemble({self.mode!r}) kept this epoch "
                       f"({self.monitor}={shown}); {len(self.members)} member(s).")
 
+    def _net(self):
+        """The network the members hold: the trained model, or the net an `Augmented` model trains."""
+        from kerasrecipes.models.augmented import inference_model
+
+        return inference_model(self.model)
+
     def end_training(self, logs):
-        self._template = self.model
+        self._template = self._net()
         if self.directory:
             self._write_manifest()
             self._save_architecture()
@@ -243,7 +249,7 @@ class CheckpointEnsemble(Monitor):
 
     def _save_architecture(self):
         try:
-            text = self.model.to_json()
+            text = self._net().to_json()
         except Exception:  # subclassed models have no JSON; from_directory then needs `model`
             return
         _io.write_text(os.path.join(self.directory, ARCHITECTURE), text)

@@ -3,6 +3,7 @@ test-time augmentation and class-imbalance tools. Layers live in kerasrecipes.la
 
 from kerasrecipes.data.augmentation import PRESETS as AUGMENTATION_PRESETS
 from kerasrecipes.data.augmentation import augmentation
+from kerasrecipes.data.batches import ArrayBatches
 from kerasrecipes.data.imbalance import class_weights
 from kerasrecipes.data.imbalance import resample
 from kerasrecipes.data.pipeline import pipeline
