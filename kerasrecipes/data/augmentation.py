@@ -28,18 +28,18 @@ def augmentation(preset="standard", input_shape=None, *, flip=True, pad=4, value
       (the crop already shifts).
 
     Everything here is a Keras layer (serializable, identity at inference, usable
-    inside a model or a tf.data pipeline under any backend). Pad-and-crop is
-    Keras's `RandomTranslation` with zero fill and nearest interpolation: every
-    image gets its own whole-pixel shift, the same thing as zero-padding by `pad`
-    and cropping at a random offset (Keras's `RandomCrop` after `ZeroPadding2D`
-    would shift the whole batch by one offset and rescale at inference).
+    inside a model or a tf.data pipeline under any backend) that compiles with
+    XLA, so it runs inside the training step (`models.Augmented`). Pad-and-crop
+    is `kerasrecipes.layers.RandomShift`: every image gets its own whole-pixel
+    shift, zero-padding by `pad` and cropping at a random offset (Keras's
+    `RandomTranslation` does the same but refuses XLA, and `RandomCrop` after
+    `ZeroPadding2D` would shift the whole batch by one offset).
 
     Args:
         preset: One of `"none"`, `"light"`, `"standard"`, `"strong"`.
             Defaults to `"standard"`.
-        input_shape: `(H, W, C)` of the images; sets the shift in pixels and tells
-            grayscale from RGB. Required for `"strong"`. Without it, shifts are
-            `pad / 32` of the size.
+        input_shape: `(H, W, C)` of the images; tells grayscale from RGB.
+            Required for `"strong"` and `"natural"`.
         flip: `True` (horizontal), `False` (no flip: for digits, text, or
             anything whose label a mirror changes), or a `keras.layers.RandomFlip`
             mode string. Defaults to `True`.
@@ -84,10 +84,9 @@ def augmentation(preset="standard", input_shape=None, *, flip=True, pad=4, value
         if _FLIPS[flip]:
             layers.append(keras.layers.RandomFlip(_FLIPS[flip], seed=next(seeds)))
         if pad:
-            h, w = (input_shape[0], input_shape[1]) if input_shape else (32, 32)
-            layers.append(keras.layers.RandomTranslation(
-                pad / h, pad / w, fill_mode="constant", fill_value=low,
-                interpolation="nearest", seed=next(seeds)))
+            from kerasrecipes.layers import RandomShift
+
+            layers.append(RandomShift(pad, fill_value=low, seed=next(seeds)))
     if preset in ("standard", "strong"):
         # Cutout: erase a box of 2-25 % of the image on half of the images, filled
         # with the darkest value (the background of Fashion-MNIST and MNIST).

@@ -181,6 +181,9 @@ def resolve(workers=None, gpus=None, role=None, oracle=None, connect_timeout=60.
     else:
         _check_bindable(host, port)
     threads = None
+    if gpus is None and _visible_gpus():
+        # On a GPU machine the workers go round-robin over its GPUs (several to a GPU share its memory).
+        gpus = list(range(_visible_gpus()))
     if gpus is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         threads = max(1, cores // workers)
@@ -219,6 +222,9 @@ def child_env(parallel, tuner_id, index):
     elif parallel.gpus is not None:
         env.update(CUDA_VISIBLE_DEVICES=str(parallel.gpus[index % len(parallel.gpus)]),
                    TF_FORCE_GPU_ALLOW_GROWTH="true")
+        sharing = -(-parallel.workers // len(parallel.gpus))  # workers on the busiest GPU
+        if sharing > 1:  # JAX takes 75 % of a GPU at start-up: each worker gets its share instead
+            env.update(XLA_PYTHON_CLIENT_MEM_FRACTION=f"{0.9 / sharing:.3f}")
     else:
         # N workers share the cores instead of each starting one thread per core.
         t = str(parallel.threads)
