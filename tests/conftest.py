@@ -47,7 +47,7 @@ def fashion_small():
 # so a long file started last would leave the other worker idle at the end (measured: 18:44 with the
 # tuning files last, one worker running alone for the last ~3 minutes).
 _SLOW_FIRST = (
-    "test_documented_commands.py", "test_notebooks.py", "tuning/test_memory.py", "test_run_kills.py",
+    "test_documented_commands.py", "test_notebooks.py", "test_without_tensorflow.py", "tuning/test_memory.py", "test_run_kills.py",
     "tuning/test_search_processes.py", "tuning/test_kills.py", "test_memory_loops.py", "test_jax_backend.py",
     "tuning/test_parallel.py",
 )

@@ -48,7 +48,7 @@ SCRIPT = textwrap.dedent(
     white.adapt(flat)
     whitened = keras.ops.convert_to_numpy(white(flat))
     assert np.allclose(np.cov(whitened, rowvar=False), np.eye(20), atol=0.2)
-    # A recipe's own fit: augmentation and MixUp inside the tf.data pipeline, under JAX.
+    # A recipe's own fit: augmentation and MixUp inside the compiled step, under JAX.
     images = rng.integers(0, 256, (64, 12, 12, 1), dtype=np.uint8)
     for augment, mixup in (("standard", 0.2), ("strong", None)):
         recipe = kr.presets.get("factory", input_shape=(12, 12, 1), num_classes=2, filters=(4,),

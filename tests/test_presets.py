@@ -155,12 +155,11 @@ def test_callbacks_with_backup_dir_resume_schedule_and_ensemble(fashion_small, t
 
     def run(extra):
         keras.backend.clear_session()
-        model = recipe.compile(recipe.build_model(), steps)
+        training = recipe.prepare(x, y)
         callbacks = recipe.callbacks(directory=tmp_path / "members", backup_dir=tmp_path / "backup")
         assert isinstance(callbacks[-1], keras.callbacks.BackupAndRestore)
-        history = model.fit(recipe.train_data(x, y), epochs=recipe.epochs, callbacks=callbacks + extra, verbose=0,
-                            shuffle=False)
-        return model, history, callbacks[0]
+        history = training.fit(epochs=recipe.epochs, callbacks=callbacks + extra, verbose=0)
+        return training.model, history, callbacks[0]
 
     with pytest.raises(KeyboardInterrupt):
         run([_Interrupt()])  # killed after the first epoch
