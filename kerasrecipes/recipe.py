@@ -171,6 +171,12 @@ class Recipe:
         for name in ("order", "activation", "kernel_initializer"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise ValueError(f"{name} must be a non-empty string. Received {name}={getattr(self, name)!r}")
+        # The factory's own checks, here so that a recipe that cannot be built is refused where it is written.
+        from kerasrecipes.models import _units
+
+        _units.parse_order(self.order, "conv")
+        _units.check_activation(self.activation)
+        _units.resolve_initializer(self.kernel_initializer, self.activation)
 
     @classmethod
     def from_dict(cls, values: dict) -> "Recipe":

@@ -239,19 +239,13 @@ def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, r
     if state is None and os.path.isdir(out) and os.listdir(out):
         raise ValueError(f"{out!r} exists and holds no {STATE_FILE}: it is not a run directory; "
                          "pass another --out")
+    complete = state is not None and state.get("status") == "complete"
     target = out
-    if state and state.get("status") == "complete":
-        if not overwrite:
-            log(f"{out} holds a complete run (finished {state.get('finished')}): nothing to do; "
-                "--overwrite retrains it")
-            return _io.read_json(os.path.join(out, "summary.json"))
+    if overwrite and state is not None:  # trained beside the old run, which goes only once the new one is complete
         target = _sibling(out, _OVERWRITE_SUFFIX)
         state = read_state(target)
-    elif state and overwrite:
-        target = _sibling(out, _OVERWRITE_SUFFIX)
-        state = read_state(target)
-    unfinished = state is not None and state.get("status") in ("running", "failed")
-    recorded_seed = (state or {}).get("recipe", {}).get("seed") if unfinished else None
+        complete = False
+    recorded_seed = (state or {}).get("recipe", {}).get("seed")
     seed = recorded_seed if recorded_seed is not None else int(np.random.default_rng().integers(2**31 - 1))
     from kerasrecipes import execution
 
@@ -260,15 +254,25 @@ def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, r
     (x_fit, y_fit), (x_val, y_val) = kdata.train_val_split(data.x_train, data.y_train, resolved.val_fraction,
                                                            seed=resolved.seed)
     data_record = _data_record(data, len(x_fit), len(x_val))
-    if unfinished:
-        changed = _differences(state.get("recipe", {}), resolved.to_dict()) + \
-            _differences(state.get("data", {}), data_record)
+    if state is not None:
+        # Only the same command continues (or, complete, does nothing): anything else is refused, never
+        # answered with the old run's results.
+        # A field the record lacks (written before the field existed) counts as its default.
+        recorded = {**Recipe().to_dict(), **state.get("recipe", {})}
+        changed = _differences(recorded, resolved.to_dict()) + _differences(state.get("data", {}), data_record)
         if changed:
-            raise ValueError(f"{target} holds an unfinished run with other settings ({'; '.join(changed)}); "
-                             "run the same command to resume it, or pass --overwrite or another --out")
+            what = "a complete run" if complete else "an unfinished run"
+            raise ValueError(f"{target} holds {what} with other settings ({'; '.join(changed)}); "
+                             f"{'run the same command to resume it, ' if not complete else ''}"
+                             "pass --overwrite to retrain it, or another --out")
+    if complete:
+        log(f"{out} holds a complete run of the same settings (finished {state.get('finished')}): nothing to "
+            "do; --overwrite retrains it")
+        return _io.read_json(os.path.join(out, "summary.json"))
+    unfinished = state is not None
 
-    # The model and the input pipeline are built before any file is written, so
-    # that what only they check (unit order, activation, image size) fails here too.
+    # The model and the batches are built before any file is written, so
+    # that what only they check (image size against the net's depth) fails here too.
     from kerasrecipes.memory import clear_session
 
     clear_session()

@@ -175,3 +175,21 @@ def test_a_dataset_that_needs_a_download_fails_offline_in_one_line(tmp_path, cap
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("kerasrecipes train: error: dataset='mnist' is not on this machine")
     assert not (tmp_path / "x").exists()
+
+
+def test_a_changed_or_mistyped_command_into_a_complete_run_is_refused(tmp_path):
+    out = tmp_path / "done"
+    common = ["train", "--recipe", "factory", "--dataset", "sample", "--filters", "4,8", "--seed", "0", "--out",
+              str(out)]
+    first = run(*common, env={"KERASRECIPES_SMOKE": "1"})
+    assert first.returncode == 0, first.stderr[-3000:]
+    summary = (out / "summary.json").read_text()
+    same = run(*common, env={"KERASRECIPES_SMOKE": "1"})
+    assert same.returncode == 0 and "nothing to do" in same.stdout
+    changed = run(*common, "--order", "conv-act-bn", env={"KERASRECIPES_SMOKE": "1"})
+    assert changed.returncode == 2 and "order: 'conv-bn-act' -> 'conv-act-bn'" in changed.stderr
+    assert "--overwrite" in changed.stderr and "another --out" in changed.stderr
+    assert len(changed.stderr.strip().splitlines()) == 1, changed.stderr
+    mistyped = run(*common, "--order", "conv-relu-bn", env={"KERASRECIPES_SMOKE": "1"})
+    assert mistyped.returncode == 2 and "order has an unknown token 'relu'" in mistyped.stderr
+    assert (out / "summary.json").read_text() == summary  # the finished run untouched

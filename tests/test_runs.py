@@ -67,10 +67,20 @@ def test_complete_run_is_left_alone_other_settings_refused_overwrite_replaces_at
     assert "Test accuracy" in page and "Recipe settings" in page and page.count(">learning_rate<") == 1
     before = _snapshot(out)
 
-    # Again into the complete directory: nothing to do, nothing touched.
+    # The same command again into the complete directory: nothing to do, nothing touched.
     said.clear()
-    again = runs.train(out, presets.get("factory", **dict(TINY, epochs=2)), data, verbose=0, log=said.append)
+    again = runs.train(out, presets.get("factory", **TINY), data, verbose=0, log=said.append)
     assert again == summary and "nothing to do" in said[0] and _snapshot(out) == before
+    # Another command into it is refused in one line naming what differs and the ways out; nothing touched.
+    with pytest.raises(ValueError, match=r"holds a complete run with other settings \(epochs: 1 -> 2; order: "
+                                         r"'conv-bn-act' -> 'conv-act-bn'\); pass --overwrite to retrain it, or "
+                                         r"another --out"):
+        runs.train(out, presets.get("factory", **dict(TINY, epochs=2, order="conv-act-bn")), data, verbose=0,
+                   log=said.append)
+    assert _snapshot(out) == before
+    # A mistyped setting never reaches the directory: the recipe itself refuses it.
+    with pytest.raises(ValueError, match="order has an unknown token 'relu'"):
+        presets.get("factory", **dict(TINY, order="conv-relu-bn"))
 
     # An unfinished run with other settings is refused before anything is written.
     unfinished = tmp_path / "unfinished"
