@@ -124,7 +124,7 @@ def recipe_fields():
     return [f for f in dataclasses.fields(Recipe) if f.metadata.get("cli", True)]
 
 
-def _add_recipe_flags(parser, default_recipe):
+def _add_recipe_flags(parser, default_recipe, exclude=()):
     from kerasrecipes import presets
 
     start = presets.get(default_recipe)
@@ -134,6 +134,8 @@ def _add_recipe_flags(parser, default_recipe):
     group = parser.add_argument_group(f"recipe fields (defaults shown are {default_recipe}'s; any flag overrides "
                                       "the named recipe's value)")
     for field in recipe_fields():
+        if field.name in exclude:
+            continue
         flag = {"nargs": "?", "const": True, "metavar": "true|false"} if field.type is bool else {
             "metavar": field.name.upper()}  # a bare --deterministic means true
         group.add_argument("--" + field.name.replace("_", "-"), dest=field.name, type=_parser_for(field),
@@ -226,24 +228,31 @@ def _report(args):
 
 
 def _lr_find(args):
+    import dataclasses
+
     from kerasrecipes import _io, lr_find, optimizers, presets
     from kerasrecipes.datasets import cli as data_cli
-    from kerasrecipes.recipe import data_statistics
+    from kerasrecipes.recipe import data_statistics, one_hot
 
     if not 0 < args.min_lr < args.max_lr:
         raise ValueError(f"need 0 < --min-lr < --max-lr. Received min_lr={args.min_lr!r}, max_lr={args.max_lr!r}")
+    name, overrides = recipe_from_args(args, TRAIN_RECIPE)
+    recipe = presets.get(name, **overrides)  # every field checked before the data or any file
     steps = min(args.steps, SMOKE["lr_find_steps"]) if _smoke_on() else args.steps
     data, _ = _smoke(data_cli.from_args(args))
-    x = data.x_train[: args.images].astype("float32") / 255.0
-    y = data.y_train[: args.images]
-    recipe = presets.get("factory", filters=tuple(args.filters), order=args.order, input_shape=data.input_shape,
-                         num_classes=data.num_classes, seed=args.seed)
-    model = recipe.build_model(data_statistics(x))
-    model.compile(optimizers.build(args.optimizer, 1e-3), "sparse_categorical_crossentropy")
-    result = lr_find(model, x, y, min_lr=args.min_lr, max_lr=args.max_lr, steps=steps, batch_size=args.batch_size)
-    record = {**result.to_dict(), "dataset": data.name, "images": len(x), "optimizer": args.optimizer,
-              "filters": list(args.filters), "order": args.order, "batch_size": args.batch_size,
-              "min_lr": args.min_lr, "max_lr": args.max_lr}
+    recipe = dataclasses.replace(recipe, input_shape=data.input_shape, num_classes=data.num_classes)
+    x, y = data.x_train[: args.images], data.y_train[: args.images]
+    recipe.seed_everything()
+    # The recipe's own net, training model (augmentation in the step) and loss; the optimizer at a float LR
+    # that the range test raises batch by batch (a schedule could not be moved).
+    model = recipe.training_model(recipe.build_model(data_statistics(x) if recipe.normalize else None))
+    model.compile(optimizers.build(recipe.optimizer, 1e-3, momentum=recipe.momentum,
+                                   weight_decay=recipe.weight_decay),
+                  keras_loss(recipe), jit_compile=recipe.jit_compile)
+    result = lr_find(model, x, one_hot(y, recipe.num_classes), min_lr=args.min_lr, max_lr=args.max_lr,
+                     steps=steps, batch_size=recipe.batch_size)
+    record = {**result.to_dict(), "dataset": data.name, "images": len(x), "recipe_name": name,
+              "recipe": recipe.to_dict(), "min_lr": args.min_lr, "max_lr": args.max_lr}
     png = os.path.join(args.out, "lr_find.png")
     figure = result.plot()
     _io.atomic_write(png, lambda f: figure.savefig(f, format="png", dpi=100), mode="wb")
@@ -251,7 +260,37 @@ def _lr_find(args):
     print(result.summary())
     print(f"wrote {png} and {os.path.join(args.out, 'lr_find.json')}; `kerasrecipes report {args.out}` makes "
           "the HTML page")
+    if result.suggestion is not None:
+        # The suggestion is an LR at this batch size; base_lr is the LR at base_batch_size (linear scaling rule).
+        base_lr = float(result.suggestion) * recipe.base_batch_size / recipe.batch_size
+        path = os.path.join(args.out, "recipe.json")
+        fields = {k: v for k, v in recipe.to_dict().items() if k not in ("input_shape", "num_classes")}
+        _io.write_json(path, {"recipe": name, **fields, "base_lr": base_lr})
+        print(f"wrote {path} with base_lr {base_lr:.3g}; train it with:\n  kerasrecipes train --config {path} "
+              f"{data_flags_line(args)} --out runs/lr_found")
     return 0
+
+
+def keras_loss(recipe):
+    """The recipe's loss: the categorical cross-entropy with its label smoothing (as `Recipe.compile`)."""
+    import keras
+
+    return keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
+
+
+def data_flags_line(args):
+    """The data flags of parsed `args` as a command line would give them (for printed commands)."""
+    import shlex
+
+    flags = [f"--data {shlex.quote(args.data)}"] if getattr(args, "data", None) else [f"--dataset {args.dataset}"]
+    for flag in ("image_size", "color_mode", "test_dir", "test_fraction"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+            flags.append(f"--{flag.replace('_', '-')} {shlex.quote(shown)}")
+    if getattr(args, "skip_bad_files", False):
+        flags.append("--skip-bad-files")
+    return " ".join(flags)
 
 
 # -- the parser ---------------------------------------------------------------------------------------------
@@ -335,22 +374,21 @@ def build_parser():
     parser.commands["search"] = search
 
     finder = command(
-        "lr-find", help="the LR range test on a small VGG: plot, lr_find.json and the suggested learning rate",
-        description="Raise the learning rate exponentially batch by batch (Smith 2017) on the factory's small VGG "
-        "and the chosen data, stop when the loss diverges, and write the loss-against-LR plot (lr_find.png), the "
-        "numbers (lr_find.json) and print the suggestion.",
-        epilog="Example:\n  kerasrecipes lr-find --dataset sample --out runs/lr\n  kerasrecipes report runs/lr")
+        "lr-find", help="the LR range test on a recipe: plot, lr_find.json, and recipe.json with the suggested base_lr",
+        description="Raise the learning rate exponentially batch by batch (Smith 2017) on the recipe's own net, "
+        "augmentation, loss and optimizer (the recipe flags of train; --recipe factory by default) and the chosen "
+        "data, stop when the loss diverges, and write the loss-against-LR plot (lr_find.png), the numbers "
+        "(lr_find.json) and the recipe with the suggested base_lr (recipe.json, for `train --config`).",
+        epilog="Example:\n  kerasrecipes lr-find --dataset sample --out runs/lr\n  kerasrecipes report runs/lr"
+        "\n  kerasrecipes train --config runs/lr/recipe.json --dataset sample --out runs/lr_found")
     _data_flags(finder)
     finder.add_argument("--images", type=positive_int, default=4096, help="training images used (default: 4096)")
-    finder.add_argument("--filters", type=_ints, default=(32, 64), help="filters per stage (default: 32,64)")
-    finder.add_argument("--order", default="conv-bn-act", help="unit order (default: conv-bn-act)")
-    finder.add_argument("--optimizer", default="adam", help="sgd, nesterov, adam, adamw or rmsprop (default: adam)")
     finder.add_argument("--min-lr", type=_number(float), default=1e-7, help="(default: 1e-7)")
     finder.add_argument("--max-lr", type=_number(float), default=10.0, help="(default: 10)")
     finder.add_argument("--steps", type=positive_int, default=100, help="batches (default: 100)")
-    finder.add_argument("--batch-size", type=positive_int, default=64, help="(default: 64)")
-    finder.add_argument("--seed", type=_number(int), default=0, help="(default: 0)")
     finder.add_argument("--out", default="runs/lr_find", help="output directory (default: runs/lr_find)")
+    finder.add_argument("--config", help="JSON file of recipe fields (flags override it)")
+    _add_recipe_flags(finder, TRAIN_RECIPE)
     finder.set_defaults(func=_lr_find)
     return parser
 

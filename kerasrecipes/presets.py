@@ -16,10 +16,9 @@ __all__ = ["Recipe", "FitResult", "RECIPES", "get", "factory", "fashion_mnist_fa
 
 
 def _make(defaults, overrides):
-    unknown = set(overrides) - {f.name for f in dataclasses.fields(Recipe)}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise ValueError(f"unknown Recipe field(s) {', '.join(sorted(unknown))}. Received {name}={overrides[name]!r}")
+    from kerasrecipes.recipe import check_fields
+
+    check_fields(overrides, what="the overrides", values=overrides)
     if overrides.get("arch") is not None:  # an arch brings its own stage plan unless filters/convs are also given
         defaults = {**defaults, "filters": None, "convs_per_stage": None}
     return Recipe(**{**defaults, **overrides})

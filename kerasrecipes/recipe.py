@@ -181,11 +181,7 @@ class Recipe:
     @classmethod
     def from_dict(cls, values: dict) -> "Recipe":
         """A recipe from `to_dict()` output (lists back to tuples); unknown keys are a `ValueError`."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown Recipe field(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}. "
-                             f"Received {unknown[0]}={values[unknown[0]]!r}")
+        check_fields(values, what="Recipe", values=values)
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
     @property
@@ -269,7 +265,7 @@ class Recipe:
                 tuple(self.input_shape), self.num_classes, arch=self.arch, filters=filters, convs_per_stage=convs,
                 order=self.order, activation=self.activation, kernel_initializer=self.kernel_initializer,
                 dropout=self.dropout, dense_units=tuple(self.dense_units), dense_dropout=self.dense_dropout,
-                head=self.head, pooling=self.pooling, weight_decay=self.l2, l1=self.l1, max_norm=self.max_norm,
+                head=self.head, pooling=self.pooling, l2=self.l2, l1=self.l1, max_norm=self.max_norm,
                 input_normalization=normalization if self.normalize else None,
                 bn_momentum=float(self.bn_momentum), name=self.arch or "vgg")
         finally:
@@ -478,6 +474,21 @@ def data_statistics(x) -> tuple:
     x = np.asarray(x)
     scaled = x.astype("float32") / np.float32(255.0) if x.dtype.kind in "iu" else x.astype("float32")
     return float(scaled.mean()), float(scaled.var())
+
+
+def check_fields(names, *, what="Recipe", cli_only=False, values=None):
+    """A `ValueError` naming the first unknown `Recipe` field among `names` (the one unknown-field check).
+
+    `cli_only` leaves out the fields a run takes from the data (`input_shape`,
+    `num_classes`); `values` (a dict) lets the message echo the value given.
+    """
+    fields = [f for f in dataclasses.fields(Recipe) if not cli_only or f.metadata.get("cli", True)]
+    known = {f.name for f in fields}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        shown = f"={values[unknown[0]]!r}" if values is not None and unknown[0] in values else ""
+        raise ValueError(f"unknown Recipe field(s) {', '.join(unknown)} in {what}; valid: "
+                         f"{', '.join(sorted(known))}. Received {unknown[0]}{shown}")
 
 
 def one_hot(y, num_classes) -> np.ndarray:

@@ -445,7 +445,7 @@ settings (`lr`, `optimizer`, `batch_size`); `width=16, depth=2` means `filters=(
 """),
     code('''space = SearchSpace(
     lr=LogUniform(1e-4, 1e-1),
-    weight_decay=LogUniform(1e-6, 1e-2),
+    l2=LogUniform(1e-6, 1e-2),
     dropout=Uniform(0.0, 0.5),
     width=Choice(8, 16, 32),
     optimizer=Choice("adam", "sgd"),

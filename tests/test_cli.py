@@ -153,6 +153,16 @@ def test_lr_find_writes_json_and_report_renders_it(tmp_path, capsys, monkeypatch
     os.umask(umask)
     for name in ("lr_find.json", "lr_find.png", "report.html"):
         assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+    # The suggestion, as the recipe's base_lr, in a recipe file that `train --config` reads.
+    written = json.loads((out / "recipe.json").read_text())
+    assert written["recipe"] == "factory" and written["filters"] == [4, 8]
+    assert written["base_lr"] == pytest.approx(found["suggestion"] * 128 / 128)  # factory: batch 128 at base 128
+    assert f"kerasrecipes train --config {out / 'recipe.json'} --dataset sample" in printed
+    trained = run("train", "--config", str(out / "recipe.json"), "--dataset", "sample", "--out",
+                  str(tmp_path / "found"), env={"KERASRECIPES_SMOKE": "1"})
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    state = json.loads((tmp_path / "found" / "run.json").read_text())
+    assert state["recipe"]["base_lr"] == pytest.approx(written["base_lr"]) and state["recipe"]["filters"] == [4, 8]
 
 
 def test_config_file_then_flags_override_it(tmp_path):

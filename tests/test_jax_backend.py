@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent(
     x = rng.normal(size=(64, 12, 12, 1)).astype("float32")
     y = (x.mean(axis=(1, 2, 3)) > 0).astype("int32")
     model = kr.models.vgg((12, 12, 1), 2, filters=(8, 16), order="conv-bn-act-drop", dropout=0.1,
-                          activation="rrelu", head="gap", dense_units=(16,), weight_decay=1e-4)
+                          activation="rrelu", head="gap", dense_units=(16,), l2=1e-4)
     model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x, y, epochs=4, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0], history.history

@@ -161,14 +161,22 @@ def check_non_negative(value, argument, upper=None):
         raise ValueError(f"{argument} must be a number {bound}. Received {argument}={value!r}")
 
 
-def make_regularizer(weight_decay, l1):
-    """L2 (`weight_decay`), L1, or both (elastic net) as one Keras regularizer."""
-    check_non_negative(weight_decay, "weight_decay")
+def refuse_weight_decay(weight_decay, factory):
+    """`weight_decay` means the optimizer's decoupled decay everywhere in the package; a factory's L2 is `l2`."""
+    if weight_decay is not None:
+        raise ValueError(f"{factory}'s L2 penalty is l2=...; weight_decay means the optimizer's decoupled weight "
+                         "decay everywhere in kerasrecipes (Recipe.weight_decay, optimizers.build). "
+                         f"Received weight_decay={weight_decay!r}")
+
+
+def make_regularizer(l2, l1):
+    """L2 (`l2`), L1, or both (elastic net) as one Keras regularizer."""
+    check_non_negative(l2, "l2")
     check_non_negative(l1, "l1")
-    if weight_decay and l1:
-        return keras.regularizers.L1L2(l1=l1, l2=weight_decay)
-    if weight_decay:
-        return keras.regularizers.L2(weight_decay)
+    if l2 and l1:
+        return keras.regularizers.L1L2(l1=l1, l2=l2)
+    if l2:
+        return keras.regularizers.L2(l2)
     if l1:
         return keras.regularizers.L1(l1)
     return None

@@ -13,13 +13,14 @@ def mlp(
     activation="relu",
     kernel_initializer="auto",
     dropout=0.0,
-    weight_decay=None,
+    l2=None,
     l1=None,
     max_norm=None,
     output_activation="softmax",
     input_normalization=None,
     bn_momentum=0.9,
     name=None,
+    weight_decay=None,
 ):
     """Build a multilayer perceptron with the same placement options as `vgg`.
 
@@ -29,7 +30,7 @@ def mlp(
         hidden: Units of each hidden layer. Defaults to `(256, 128)`.
         order: Tokens `dense`, `bn`, `act`, `drop` joined by "-", built as written.
             Where there is no "drop" token, a positive `dropout` goes after the unit.
-        activation, kernel_initializer, weight_decay, l1, max_norm,
+        activation, kernel_initializer, l2, l1, max_norm, weight_decay,
         output_activation, input_normalization, bn_momentum: as for `vgg`.
         dropout: Dropout rate of the hidden units; `0` builds no Dropout layer.
         name: Model name. Defaults to "mlp".
@@ -53,7 +54,8 @@ def mlp(
     _units.check_input_normalization(input_normalization)
     _units.check_output_activation(output_activation)
     initializer = _units.resolve_initializer(kernel_initializer, activation)
-    regularizer = _units.make_regularizer(weight_decay, l1)
+    _units.refuse_weight_decay(weight_decay, "models.mlp")
+    regularizer = _units.make_regularizer(l2, l1)
     constraint = _units.make_constraint(max_norm, axis=0)
     widen = _units.width_multiplier(activation)
     use_bias = _units.needs_bias(tokens)

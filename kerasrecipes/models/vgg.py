@@ -83,13 +83,14 @@ def vgg(
     dense_dropout=0.5,
     head="flatten",
     pooling="max",
-    weight_decay=None,
+    l2=None,
     l1=None,
     max_norm=None,
     output_activation="softmax",
     input_normalization=None,
     bn_momentum=0.9,
     name=None,
+    weight_decay=None,
     preset=None,
 ):
     """Build a VGG-style CNN: stages of 3x3 convolution units, each stage ending in a 2x down-sampling.
@@ -127,8 +128,11 @@ def vgg(
             average pooling).
         pooling: "max" or "avg" (2x2, stride 2), or "stride" (the last conv of
             each stage gets stride 2, as in the all-convolutional net).
-        weight_decay: L2 coefficient on every kernel (`keras.regularizers.L2`).
-        l1: L1 coefficient on every kernel; with `weight_decay`, elastic net.
+        l2: L2 penalty coefficient on every kernel (`keras.regularizers.L2`, a loss term;
+            the optimizer's decoupled decay is `weight_decay` of `optimizers.build`).
+        l1: L1 coefficient on every kernel; with `l2`, elastic net.
+        weight_decay: Refused with a `ValueError` naming `l2` (the old spelling of
+            the L2 penalty; `weight_decay` is the optimizer's decay everywhere).
         max_norm: Max-norm constraint on every unit's incoming weights ("c of 3 or 4").
         output_activation: "softmax", another activation name, or `None` for logits.
         input_normalization: Optional `(mean, variance)` for a
@@ -171,7 +175,8 @@ def vgg(
     dense_units = _units.check_units(dense_units, "dense_units")
     _check_fits(input_shape, len(filters), pooling)
     initializer = _units.resolve_initializer(kernel_initializer, activation)
-    regularizer = _units.make_regularizer(weight_decay, l1)
+    _units.refuse_weight_decay(weight_decay, "models.vgg")
+    regularizer = _units.make_regularizer(l2, l1)
     conv_constraint = _units.make_constraint(max_norm, axis=[0, 1, 2])
     dense_constraint = _units.make_constraint(max_norm, axis=0)
     widen = _units.width_multiplier(activation)

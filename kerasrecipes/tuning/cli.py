@@ -9,6 +9,7 @@ documented commands can be run as a test.
 """
 
 import argparse
+import dataclasses
 import functools
 import json
 import os
@@ -17,7 +18,11 @@ import sys
 from kerasrecipes._args import OneLineParser, non_negative_int, positive_int
 from kerasrecipes.datasets import cli as data_cli
 
-MODELS = ("vgg", "mlp")
+MODELS = ("recipe", "vgg", "mlp")
+SEARCH_RECIPE = "factory"  # the base recipe of `--model recipe`, as `kerasrecipes train`'s
+# The search's own flags of these names: --epochs per coarse trial, --seed of the sampling and the trials.
+NOT_RECIPE_FLAGS = ("epochs", "seed")
+BEST_RECIPE_FILE = "best_recipe.json"
 SMOKE = dict(trials=2, epochs=1, refine=1, refine_trials=1, train_size=384, val_size=128)  # KERASRECIPES_SMOKE=1
 
 DESCRIPTION = """\
@@ -31,9 +36,12 @@ hyperparameters are printed to stdout as JSON."""
 def configure_parser(parser):
     """Adds the search flags to `parser` (an `argparse.ArgumentParser`)."""
     data_cli.add_arguments(parser)
-    parser.add_argument("--model", choices=MODELS, default="vgg",
-                        help="Factory whose default space is searched (default_vgg_space / "
-                             "default_mlp_space). Default: %(default)s")
+    parser.add_argument("--model", choices=MODELS, default="recipe",
+                        help="What is searched: recipe (default_recipe_space around the recipe of --recipe, "
+                             "--config and the recipe flags; the winner is written to best_recipe.json for "
+                             "`kerasrecipes train --config`), or the vgg / mlp factory's own space "
+                             "(default_vgg_space / default_mlp_space). Default: %(default)s")
+    parser.add_argument("--config", help="JSON file of recipe fields for the base recipe (flags override it)")
     parser.add_argument("--trials", type=positive_int, default=30,
                         help="Trials of the first, coarse stage. Default: %(default)s")
     parser.add_argument("--epochs", type=positive_int, default=3,
@@ -81,6 +89,9 @@ def configure_parser(parser):
                              "epoch (MedianStoppingRule, after 2 warm-up epochs and 3 completed trials)")
     parser.add_argument("--no-plots", action="store_true", help="Do not write the PNG plots")
     parser.add_argument("--quiet", action="store_true", help="No progress lines on stderr")
+    from kerasrecipes import cli as main_cli
+
+    main_cli._add_recipe_flags(parser, SEARCH_RECIPE, exclude=NOT_RECIPE_FLAGS)
     return parser
 
 
@@ -124,16 +135,17 @@ def smoke_settings(args):
     return small
 
 
-def _load(args):
+def _load(args, data=None):
     import numpy as np
 
-    data = data_cli.from_args(args)
+    data = data or data_cli.from_args(args)
     train, val = sizes(len(data.x_train), args.train_size, args.val_size, data.name)
     caps = getattr(args, "smoke_sizes", None)
     if caps:  # KERASRECIPES_SMOKE=1: a few hundred images, or fewer when the dataset has fewer
         train, val = min(train, caps[0]), min(val, caps[1])
     x = data.x_train
-    x = x.astype("float32") / np.float32(255.0) if x.dtype == np.uint8 else x.astype("float32")
+    if args.model != "recipe":  # a recipe scales its uint8 images inside the training step
+        x = x.astype("float32") / np.float32(255.0) if x.dtype == np.uint8 else x.astype("float32")
     if x.ndim == 3:
         x = x[..., None]
     y = data.y_train.astype("int32")
@@ -153,13 +165,23 @@ def run_search(args):
         # Bad --workers/--gpus/--role/--oracle values are reported before the data is loaded; the
         # resolved set-up (a bound port, a reached chief) is passed on, never resolved again.
         parallel = parallel_module.resolve(workers=args.workers, gpus=args.gpus, role=args.role, oracle=args.oracle)
-        (x, y), (x_val, y_val) = _load(args)
-        space = space_module.default_vgg_space() if args.model == "vgg" else space_module.default_mlp_space()
+        base_name, base = _base_recipe(args)
+        data = data_cli.from_args(args)
+        (x, y), (x_val, y_val) = _load(args, data)
+        if base is not None:
+            base = dataclasses.replace(base, input_shape=data.input_shape, num_classes=data.num_classes)
+            space = space_module.default_recipe_space(base)
+            if getattr(args, "filters", None) is not None:  # the user fixed the stages: width is not searched
+                space = space_module.recipe_space(base, **{n: p for n, p in space.params.items() if n != "width"})
+        else:
+            space = space_module.default_vgg_space() if args.model == "vgg" else space_module.default_mlp_space()
         callbacks = None
         if args.prune:
             from kerasrecipes.tuning.pruning import MedianStoppingRule
 
-            callbacks = [*search_module.recipe_callbacks(args.objective), MedianStoppingRule(args.objective)]
+            # A recipe brings its own schedule and callbacks; a factory's trials get the recipe callbacks.
+            own = [] if base is not None else search_module.recipe_callbacks(args.objective)
+            callbacks = [*own, MedianStoppingRule(args.objective)]
         progress = None if args.quiet else functools.partial(print_progress, file=sys.stderr)
         search = search_module.random_search(
             space, x, y, validation_data=(x_val, y_val), max_trials=args.trials, epochs=args.epochs,
@@ -189,7 +211,49 @@ def run_search(args):
         print(f"results and plots in {args.dir}", file=sys.stderr)
     best = search.best_hyperparameters(1)
     print(json.dumps(best[0] if best else None, default=lambda v: list(v) if isinstance(v, tuple) else str(v)))
+    if base is not None and best:
+        path = write_best_recipe(search, args.dir, base_name)
+        print(f"the best trial's recipe is in {path}; to retrain it on the whole training split:\n  "
+              f"{train_command(args, path)}", file=sys.stderr)
     return 0
+
+
+def _base_recipe(args):
+    """`(name, Recipe)` of `--model recipe` from --recipe, --config and the recipe flags; `(None, None)` else."""
+    if args.model != "recipe":
+        given = [f for f in ("recipe", "config") if getattr(args, f, None)]
+        if given:
+            raise ValueError(f"--{given[0]} sets the base recipe of --model recipe. Received --model {args.model}")
+        return None, None
+    from kerasrecipes import cli as main_cli
+    from kerasrecipes import presets
+
+    name, overrides = main_cli.recipe_from_args(args, SEARCH_RECIPE)
+    for field in NOT_RECIPE_FLAGS:
+        if field in overrides and getattr(args, "config", None):
+            raise ValueError(f"--config sets {field!r}, which the search sets itself (--{field}); remove it "
+                             f"from {args.config}")
+    return name, presets.get(name, **overrides)
+
+
+def write_best_recipe(search, directory, name):
+    """Writes the best trial's recipe as `directory/best_recipe.json` (what `train --config` reads); returns the path."""
+    from kerasrecipes import _io
+
+    fields = {k: v for k, v in search.best_recipe().to_dict().items() if k not in ("input_shape", "num_classes")}
+    path = os.path.join(directory, BEST_RECIPE_FILE)
+    _io.write_json(path, {"recipe": name, **fields})
+    return path
+
+
+def train_command(args, config_path):
+    """The `kerasrecipes train` line that retrains a recipe file on this search's data."""
+    import shlex
+
+    from kerasrecipes.cli import data_flags_line
+
+    out = os.path.join(os.path.dirname(config_path) or ".", "best")
+    return f"kerasrecipes train --config {shlex.quote(config_path)} {data_flags_line(args)} --out {shlex.quote(out)}"
 
 
 def cli_main(argv=None):

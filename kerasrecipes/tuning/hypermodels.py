@@ -12,6 +12,63 @@ import keras_tuner as kt
 from kerasrecipes import optimizers
 
 
+class RecipeHyperModel(kt.HyperModel):
+    """A keras-tuner HyperModel whose every trial is a `Recipe`: `space.recipe(values)`, trained as `Recipe.fit` trains.
+
+    `build(hp)` builds the recipe's net inside its training model
+    (`Recipe.training_model`: augmentation and mixing in the compiled step);
+    `fit` compiles it with the recipe's optimizer, schedule and loss for the
+    stage's epochs, feeds the recipe's batches (`Recipe.train_data`) with its
+    own callbacks (`Recipe.callbacks`) before the search's, through
+    `Training.fit` — the code of `Recipe.fit` and `kerasrecipes train`. What
+    it adds to keras-tuner: a trial is exactly a run of a recipe, so the
+    winner is a `Recipe` (`Search.best_recipe`).
+
+    Args:
+        space: A `SearchSpace` over a recipe (`tuning.recipe_space`).
+        input_shape: Shape of one image.
+        num_classes: Number of classes.
+        normalization: `(mean, variance)` of the training images for a
+            recipe with `normalize`, else `None`.
+    """
+
+    def __init__(self, space, input_shape, num_classes, normalization=None):
+        super().__init__()
+        self.space = space
+        self.input_shape = tuple(input_shape)
+        self.num_classes = int(num_classes)
+        self.normalization = normalization
+
+    def recipe(self, hp, epochs=None):
+        """The trial's `Recipe` (with the stage's `epochs` unless the space searches them)."""
+        import dataclasses
+
+        recipe = self.space.recipe(self.space.decode(hp.values))
+        recipe = dataclasses.replace(recipe, input_shape=self.input_shape, num_classes=self.num_classes)
+        if epochs is not None and "epochs" not in self.space.params:
+            recipe = dataclasses.replace(recipe, epochs=int(epochs))
+        return recipe
+
+    def build(self, hp):
+        self.space.sample(hp)
+        recipe = self.recipe(hp)
+        return recipe.training_model(recipe.build_model(self.normalization))
+
+    def fit(self, hp, model, x, y, *, epochs=1, validation_data=None, callbacks=(), verbose=0, **kwargs):
+        from kerasrecipes import execution
+        from kerasrecipes.recipe import Training
+
+        recipe = self.recipe(hp, epochs)
+        plan = execution.plan(recipe)
+        batches = recipe.train_data(x, y, plan=plan)
+        recipe.compile(model, len(batches))
+        val = None if validation_data is None else recipe.eval_data(*validation_data)
+        own = recipe.callbacks(validation=val is not None)
+        training = Training(model.net, model, batches, plan)
+        return training.fit(epochs=recipe.epochs, validation_data=val, callbacks=own + list(callbacks),
+                            verbose=verbose)
+
+
 class SpaceHyperModel(kt.HyperModel):
     """A keras-tuner HyperModel that builds `space.factory(...)` from a `SearchSpace`.
 
@@ -43,7 +100,8 @@ class SpaceHyperModel(kt.HyperModel):
         lr = training.get("lr", training.get("learning_rate", 1e-3))
         momentum = training.get("momentum")
         optimizer = optimizers.build(training.get("optimizer", "adam"), float(lr),
-                                     momentum=0.9 if momentum is None else float(momentum))
+                                     momentum=0.9 if momentum is None else float(momentum),
+                                     weight_decay=training.get("weight_decay"))
         model.compile(optimizer=optimizer, loss=self.loss, metrics=self.metrics)
         return model
 

@@ -36,12 +36,14 @@ import os
 import pickle
 import shutil
 
+import numpy as np
+
 import keras_tuner as kt
 
 from kerasrecipes import _io
 from kerasrecipes.tuning import checks
 from kerasrecipes.tuning import parallel as parallel_module
-from kerasrecipes.tuning.hypermodels import FunctionHyperModel, SpaceHyperModel
+from kerasrecipes.tuning.hypermodels import FunctionHyperModel, RecipeHyperModel, SpaceHyperModel
 from kerasrecipes.tuning.pruning import MedianStoppingRule
 from kerasrecipes.tuning.results import ERROR_KEY, PRUNED_KEY, ROW_KEYS, Results, stage_rows
 from kerasrecipes.tuning.runners import runner_for
@@ -135,6 +137,8 @@ class Search:
     def _trial_callbacks(self):
         if self._callbacks is not None:
             return list(self._callbacks)
+        if isinstance(self.hypermodel, RecipeHyperModel):
+            return []  # a recipe trains with its own schedule and callbacks (Recipe.callbacks)
         return recipe_callbacks(checks.objective_names(self._objective)[0])
 
     def refine(self, top_k=5, epochs=None, max_trials=None, margin=0.1):
@@ -244,8 +248,34 @@ class Search:
             out.append(values)
         return out
 
+    def best_recipes(self, k=1):
+        """The `Recipe`s of the `k` best trials of all stages, best first (a recipe search only).
+
+        Each is exactly what its trial trained (the stage's epochs included),
+        ready for `Recipe.fit`, `runs.train` or, written with `to_dict()`,
+        `kerasrecipes train --config`.
+        """
+        import dataclasses
+
+        if self.bounds is None or self.bounds.base_recipe is None:
+            raise ValueError("best_recipes needs a search over a Recipe (tuning.recipe_space); this one searched "
+                             f"{self.bounds!r}")
+        out = []
+        for row, values in zip(self._best_rows(k), self.best_hyperparameters(k)):
+            recipe = self.bounds.recipe(values)
+            if "epochs" not in values:
+                recipe = dataclasses.replace(recipe, epochs=int(self.stages[row["stage"]].epochs))
+            out.append(recipe)
+        return out
+
+    def best_recipe(self):
+        """The best trial's `Recipe` (`best_recipes(1)[0]`)."""
+        return self.best_recipes(1)[0]
+
     def best_models(self, k=1):
-        """The trained models of the `k` best trials, with the weights of their best epoch."""
+        """The trained models of the `k` best trials, with the weights of their best epoch (the nets, for a recipe search)."""
+        from kerasrecipes.models.augmented import inference_model
+
         import warnings
 
         models = []
@@ -256,7 +286,7 @@ class Search:
                 # The checkpoint holds the trained optimizer's variables, the
                 # freshly built model's optimizer has none yet: nothing is lost.
                 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-                model = stage.tuner.load_model(trial)
+                model = inference_model(stage.tuner.load_model(trial))
             # Unique names, so the models can live side by side in one ensemble.
             model.name = f"stage{row['stage']}_trial{row['trial_id']}"
             models.append(model)
@@ -555,7 +585,16 @@ def random_search(
                 f"the number of classes are read from them). Received x of type {type(x).__name__}, y={type(y).__name__}"
             )
         num_classes, loss = checks.infer_classes(y)
-        hypermodel = SpaceHyperModel(space, x.shape[1:], num_classes, loss=loss)
+        if space.base_recipe is not None:
+            from kerasrecipes.recipe import data_statistics
+
+            if loss != "sparse_categorical_crossentropy":
+                raise ValueError("a recipe search takes integer labels (its recipe makes them one-hot). "
+                                 f"Received y of shape {np.shape(y)}")
+            hypermodel = RecipeHyperModel(space, x.shape[1:], num_classes,
+                                          data_statistics(x) if space.base_recipe.normalize else None)
+        else:
+            hypermodel = SpaceHyperModel(space, x.shape[1:], num_classes, loss=loss)
         reported = {"loss", "accuracy"}
         reported |= {"val_" + m for m in reported} if validated else set()
     elif isinstance(space_or_build_fn, kt.HyperModel) or callable(space_or_build_fn):

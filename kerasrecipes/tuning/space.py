@@ -9,6 +9,7 @@ can be *refined* around the winners of a finished stage (`SearchSpace.refine`),
 the coarse-to-fine loop of the cs231n notes.
 """
 
+import dataclasses
 import inspect
 import json
 import math
@@ -16,7 +17,7 @@ import math
 import keras_tuner as kt
 
 # Hyperparameters consumed by compile()/fit() rather than by the factory.
-TRAINING_NAMES = ("lr", "learning_rate", "optimizer", "momentum", "batch_size")
+TRAINING_NAMES = ("lr", "learning_rate", "optimizer", "momentum", "weight_decay", "batch_size")
 # Conveniences translated into the factory's own arguments (see SearchSpace).
 WIDTH_DEPTH = ("width", "depth")
 _FACTORY_POSITIONAL = ("input_shape", "num_classes")
@@ -337,9 +338,10 @@ class SearchSpace:
     """The hyperparameters of a search and the model factory they configure.
 
     Each keyword is a factory argument (any argument of `factory`, e.g. `vgg`'s
-    `dropout`, `order`, `activation`, `weight_decay`), a training setting
+    `dropout`, `order`, `activation`, `l2`), a training setting
     (`lr`, `optimizer` — "adam", "sgd" (momentum 0.9), "nesterov", "rmsprop",
-    "adamw" —, `momentum`, `batch_size`), or a width/depth convenience: `width`
+    "adamw" —, `momentum`, `weight_decay` (the optimizer's decoupled decay,
+    as everywhere in the package), `batch_size`), or a width/depth convenience: `width`
     is the first stage's filters of a factory with `filters` (doubling per
     stage, `depth` stages, default 2: `width=32` -> `filters=(32, 64)`) or the
     units of every hidden layer of a factory with `hidden` (`depth` layers).
@@ -358,7 +360,7 @@ class SearchSpace:
             setting — naming the hyperparameter.
 
     Example:
-    >>> space = SearchSpace(lr=LogUniform(1e-4, 1e-1), weight_decay=LogUniform(1e-6, 1e-2),
+    >>> space = SearchSpace(lr=LogUniform(1e-4, 1e-1), l2=LogUniform(1e-6, 1e-2),
     ...                     dropout=Uniform(0.0, 0.6), width=Choice(16, 32, 64),
     ...                     order=Choice("conv-bn-act", "conv-act-bn"), head="gap")
     >>> space.to_hyperparameters().space  # keras-tuner Float(sampling="log"), Choice...
@@ -371,7 +373,9 @@ class SearchSpace:
             param = value if isinstance(value, Param) else Fixed(value)
             param.check(name)
             self.params[name] = param
-        if self.factory is not False:
+        if self.base_recipe is not None:
+            self._check_recipe_fields()
+        elif self.factory is not False:
             self._check_factory()
 
     @classmethod
@@ -379,11 +383,55 @@ class SearchSpace:
         """A space of ranges only, not tied to a factory (used for build-function searches)."""
         return cls(factory=False, **params)
 
+    @property
+    def base_recipe(self):
+        """The `Recipe` this space varies (its factory), or `None` for a model-factory space."""
+        from kerasrecipes.recipe import Recipe
+
+        return self.factory if isinstance(self.factory, Recipe) else None
+
+    def recipe(self, values):
+        """The base recipe with `values` (decoded; `width`/`depth` become its `filters`), a `Recipe`.
+
+        Example:
+        >>> space = recipe_space(presets.fashion_mnist_fast(), base_lr=LogUniform(0.05, 0.5))
+        >>> space.recipe({"base_lr": 0.1}).base_lr
+        0.1
+        """
+        import dataclasses
+
+        base = self.base_recipe
+        if base is None:
+            raise ValueError(f"this space varies a model factory, not a Recipe: {self!r}")
+        values = dict(values)
+        width, depth = values.pop("width", None), values.pop("depth", None)
+        if width is not None:
+            stages = int(depth) if depth is not None else len(base.stage_plan()[0])
+            values["filters"] = tuple(int(width) * 2**i for i in range(stages))
+        return dataclasses.replace(base, **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
     def _factory_arguments(self):
+        if self.base_recipe is not None:
+            from kerasrecipes.recipe import Recipe
+
+            return {f.name for f in dataclasses.fields(Recipe) if f.metadata.get("cli", True)} | set(WIDTH_DEPTH), \
+                False
         signature = inspect.signature(self.factory)
         names = set(signature.parameters)
         takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
         return names, takes_any
+
+    def _check_recipe_fields(self):
+        from kerasrecipes.recipe import check_fields
+
+        names = [n for n in self.params if n not in WIDTH_DEPTH]
+        check_fields(names, what="search space", cli_only=True)
+        if "filters" in self.params and "width" in self.params:
+            raise ValueError("'width' sets the recipe's 'filters'; give one or the other, not both. "
+                             f"Received width={self.params['width']!r}, filters={self.params['filters']!r}")
+        if "depth" in self.params and "width" not in self.params:
+            raise ValueError(f"'depth' sets the number of stages of 'width'; give 'width' too. "
+                             f"Received depth={self.params['depth']!r} without width")
 
     def _check_factory(self):
         if not callable(self.factory):
@@ -514,6 +562,8 @@ class SearchSpace:
 
     def __repr__(self):
         factory = getattr(self.factory, "__name__", None) if self.factory is not False else None
+        if self.base_recipe is not None:
+            factory = "Recipe"
         inner = ", ".join(f"{n}={p!r}" for n, p in self.params.items())
         return f"SearchSpace({'factory=' + factory + ', ' if factory else ''}{inner})"
 
@@ -537,7 +587,7 @@ def default_vgg_space(**overrides):
     """
     params = dict(
         lr=LogUniform(1e-4, 1e-1),
-        weight_decay=LogUniform(1e-6, 1e-2),
+        l2=LogUniform(1e-6, 1e-2),
         dropout=Uniform(0.0, 0.6),
         width=Choice(16, 32, 64),
         order=Choice("conv-bn-act", "conv-act-bn"),
@@ -552,7 +602,7 @@ def default_vgg_space(**overrides):
 
 
 def default_mlp_space(**overrides):
-    """The default space for `kerasrecipes.models.mlp`: log-space LR and weight decay, width, depth.
+    """The default space for `kerasrecipes.models.mlp`: log-space LR and L2 penalty, width, depth.
 
     Args:
         **overrides: Entries to replace or add (ranges or fixed values).
@@ -567,7 +617,7 @@ def default_mlp_space(**overrides):
 
     params = dict(
         lr=LogUniform(1e-4, 1e-1),
-        weight_decay=LogUniform(1e-6, 1e-2),
+        l2=LogUniform(1e-6, 1e-2),
         dropout=Uniform(0.0, 0.6),
         width=Choice(64, 128, 256),
         depth=Choice(1, 2, 3),
@@ -577,3 +627,59 @@ def default_mlp_space(**overrides):
     )
     params.update(overrides)
     return SearchSpace(factory=mlp, **params)
+
+
+def recipe_space(recipe, **params):
+    """A `SearchSpace` over the fields of `recipe` (a `kerasrecipes.recipe.Recipe`): every trial is that recipe.
+
+    Each keyword names a `Recipe` field (`base_lr`, `weight_decay`, `l2`,
+    `dropout`, `order`, `activation`, `batch_size`, `augment`, `mixup`,
+    `epochs`, ...) or `width` (the first stage's filters, doubling per stage,
+    as many stages as the recipe has, or `depth`). A trial trains exactly the
+    recipe `space.recipe(values)` through `Recipe.prepare`, the code behind
+    `Recipe.fit` and `kerasrecipes train`, so its winner retrains with one
+    command (`Search.best_recipe`).
+
+    Args:
+        recipe: The base `Recipe` (its fields are the values not searched).
+        **params: Ranges or fixed values of Recipe fields.
+
+    Example:
+    >>> space = recipe_space(presets.fashion_mnist_fast(epochs=3), base_lr=LogUniform(0.02, 0.6),
+    ...                      weight_decay=LogUniform(1e-5, 1e-2), augment=Choice("light", "standard"))
+    """
+    from kerasrecipes.recipe import Recipe
+
+    if not isinstance(recipe, Recipe):
+        raise ValueError(f"recipe must be a kerasrecipes.recipe.Recipe. Received recipe={type(recipe).__name__}")
+    return SearchSpace(factory=recipe, **params)
+
+
+def default_recipe_space(recipe, **overrides):
+    """The cs231n ranges around a base recipe: LR and weight decay in log space, dropout, width, placement, data.
+
+    The learning rate spans a tenth to three times the recipe's own
+    (`base_lr`), decoupled weight decay 1e-5 to 1e-2 (log), dropout 0 to 0.5,
+    the first stage's width 16, 32 or 64, BatchNorm before or after the
+    activation, and the augmentation preset; everything else is the recipe's.
+
+    Args:
+        recipe: The base `Recipe`.
+        **overrides: Entries to replace or add (ranges or fixed values of Recipe fields).
+
+    Returns:
+        A `SearchSpace` over `recipe`'s fields (`recipe_space`).
+
+    Example:
+    >>> space = default_recipe_space(presets.fashion_mnist_fast(epochs=2), batch_size=Choice(128, 256))
+    """
+    params = dict(
+        base_lr=LogUniform(recipe.base_lr / 10, recipe.base_lr * 3),
+        weight_decay=LogUniform(1e-5, 1e-2),
+        dropout=Uniform(0.0, 0.5),
+        width=Choice(16, 32, 64),
+        order=Choice("conv-bn-act", "conv-act-bn"),
+        augment=Choice("none", "light", "standard"),
+    )
+    params.update(overrides)
+    return recipe_space(recipe, **params)

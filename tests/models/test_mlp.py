@@ -34,7 +34,7 @@ def test_bad_arguments_are_refused_before_building():
 
 
 def test_maxout_mlp_fits_and_round_trips(tmp_path):
-    model = mlp((6,), 3, hidden=(8,), activation="maxout", order="dense-act", weight_decay=1e-4)
+    model = mlp((6,), 3, hidden=(8,), activation="maxout", order="dense-act", l2=1e-4)
     assert model.get_layer("dense1").units == 16
     model.compile("adam", "sparse_categorical_crossentropy")
     x = np.random.default_rng(0).normal(size=(12, 6)).astype("float32")

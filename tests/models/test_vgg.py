@@ -70,7 +70,8 @@ def test_bad_arguments_name_the_argument():
             (dict(head="avg"), "head must be one of"),
             (dict(pooling="min"), "pooling must be one of"),
             (dict(dropout=1.0), "dropout must be a number in"),
-            (dict(weight_decay=-1e-4), "weight_decay must be"),
+            (dict(l2=-1e-4), "l2 must be"),
+            (dict(weight_decay=1e-4), "L2 penalty is l2=.*Received weight_decay=0.0001"),
             (dict(max_norm=0), "max_norm must be a positive"),
             (dict(kernel_initializer="nonsense"), "kernel_initializer must be"),
             (dict(filters=(4, 8), convs_per_stage=(1, 2, 3)), "one count per stage"),
@@ -105,7 +106,7 @@ def test_too_small_input_is_caught_before_any_layer_is_built():
 
 
 def test_regularization_and_max_norm_reach_every_kernel():
-    model = vgg(**TINY, weight_decay=1e-4, l1=1e-5, max_norm=3.0)
+    model = vgg(**TINY, l2=1e-4, l1=1e-5, max_norm=3.0)
     kernels = [l for l in model.layers if isinstance(l, (keras.layers.Conv2D, keras.layers.Dense))]
     for layer in kernels:
         config = keras.regularizers.serialize(layer.kernel_regularizer)["config"]

@@ -56,7 +56,7 @@ def test_a_tiny_search_writes_results_and_plots_and_prints_the_best_as_json(caps
     assert status == 0
     captured = capsys.readouterr()
     best = json.loads(captured.out.strip().splitlines()[-1])  # stdout: the best hyperparameters only
-    assert set(best) >= {"lr", "weight_decay", "dropout", "width", "depth", "optimizer", "batch_size"}
+    assert set(best) >= {"lr", "l2", "dropout", "width", "depth", "optimizer", "batch_size"}
     assert "coarse: trial 1/2" in captured.err and "stage 1: trial 1/1" in captured.err
     with open(tmp_path / "results.csv", newline="") as f:
         rows = list(csv.DictReader(f))
