@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from kerasrecipes import _io
+from kerasrecipes._models import check_compiled
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
@@ -84,6 +85,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         already seen) and otherwise by `on_train_begin`.
         """
         model = model or self.model
+        check_compiled(model, "AtomicBackupAndRestore.restore", why=" (a backup holds the optimizer's state too)")
         state = self.read_state()
         self._restored, self._random, self._entry = 0, None, None
         if state is None:

@@ -8,6 +8,7 @@ import warnings
 import keras
 
 from kerasrecipes import _io, ensembles, schedules
+from kerasrecipes._models import check_compiled
 from kerasrecipes.callbacks._monitor import Monitor, check_count, print_msg
 
 _MODES = ("snapshot", "top_k", "every")
@@ -145,6 +146,7 @@ class CheckpointEnsemble(Monitor):
 
     # -- training hooks -----------------------------------------------------
     def reset(self):
+        check_compiled(self.model, "CheckpointEnsemble", why=" (it reads the optimizer's step and schedule)")
         super().reset()
         self.members = []
         self._template = None

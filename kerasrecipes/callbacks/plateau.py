@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from kerasrecipes._models import check_compiled
 from kerasrecipes.callbacks._monitor import Monitor, check_count, check_number, print_msg
 
 
@@ -124,6 +125,7 @@ class HalveLROnPlateau(Monitor):
         self.model.optimizer.learning_rate = value
 
     def reset(self):
+        check_compiled(self.model, "HalveLROnPlateau", why=" (it halves the optimizer's learning rate)")
         _settable_lr(self.model.optimizer, type(self).__name__)
         super().reset()
         self.wait = self.cooldown_counter = self.halvings = 0
