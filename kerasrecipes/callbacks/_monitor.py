@@ -294,17 +294,23 @@ class Resumable(keras.callbacks.Callback):
             # A fresh run: whatever a finished or abandoned run left is stale.
             self._store.clear()
             return False
-        saved = self._store.load(epoch - 1)
-        if saved is None:
-            warnings.warn(
-                f"{type(self).__name__}: training resumes at epoch {epoch + 1} but {self.backup_dir} "
-                f"holds no state saved after epoch {epoch}; starting this callback afresh. "
-                "List it before BackupAndRestore in callbacks=.",
-                stacklevel=3,
-            )
-            return False
-        self.set_state(*saved)
-        return True
+        problems = []
+        saved = self._store.load(epoch - 1, problems)
+        if saved is not None:
+            try:
+                self.set_state(*saved)
+                return True
+            except (KeyError, TypeError, ValueError, AttributeError) as e:  # readable JSON, not this callback's state
+                problems.append(f"its state does not fit {type(self).__name__} ({type(e).__name__}: {e})")
+                self.reset()
+        if problems:
+            why = f"its state saved after epoch {epoch} in {self.backup_dir} cannot be read ({problems[0]})"
+        else:
+            why = (f"{self.backup_dir} holds no state saved after epoch {epoch} "
+                   "(list this callback before BackupAndRestore in callbacks=)")
+        warnings.warn(f"{type(self).__name__}: training resumes at epoch {epoch + 1} but {why}; "
+                      "starting this callback afresh.", stacklevel=3)
+        return False
 
 
 class Monitor(Resumable):

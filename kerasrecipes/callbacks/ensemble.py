@@ -1,7 +1,6 @@
 """Checkpoint ensembles: snapshots of one training run, averaged into one model."""
 
 import dataclasses
-import json
 import os
 import warnings
 
@@ -254,7 +253,8 @@ class CheckpointEnsemble(Monitor):
         """Delete member files that neither the members nor a kept state name."""
         kept = [m.path for m in self.members]
         if self._store is not None:
-            kept += [r["path"] for state in self._store.states() for r in state["member_records"]]
+            kept += [r.get("path") for state in self._store.states() for r in state.get("member_records") or []
+                     if isinstance(r, dict)]
         self._remove_member_files(keep=kept)
 
     def _remove_member_files(self, keep):
@@ -290,8 +290,11 @@ class CheckpointEnsemble(Monitor):
         manifest_path = os.path.join(str(directory), MANIFEST)
         if not os.path.exists(manifest_path):
             raise ValueError(f"directory holds no {MANIFEST}. Received directory={directory!r}")
-        with open(manifest_path) as f:
-            manifest = json.load(f)
+        problems = []
+        manifest = _io.read_json_or_none(manifest_path, problems)
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("members"), list):
+            raise ValueError(f"{manifest_path} cannot be read ({problems[0] if problems else 'not a manifest'}); "
+                             f"the members cannot be listed. Received directory={directory!r}")
         callback = cls(manifest["mode"], k=max(1, len(manifest["members"])), monitor=manifest["monitor"],
                        directory=directory, monitor_mode=manifest["monitor_mode"])
         callback.members = [
