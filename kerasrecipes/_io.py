@@ -91,6 +91,43 @@ def read_json(path):
         return json.load(f)
 
 
+def read_json_or_none(path, problems=None):
+    """The JSON content of `path`, or `None` when it is missing or damaged; the one reader of resumable state.
+
+    A file that a kill cannot leave half-written (every write here is atomic)
+    can still be damaged by a disk error, a full disk before `fsync`, or a hand:
+    zero bytes, cut short, random bytes. Whatever reads such a file to resume
+    reads it through this, and falls back (to the copy before, or to a fresh
+    start) instead of failing with `Expecting value: line 1 column 1 (char 0)`
+    on every rerun.
+
+    Args:
+        path: The file.
+        problems: Optional list; the reason a file that exists cannot be read
+            is appended to it (`"empty file (0 bytes)"`, `"not JSON: ..."`).
+
+    Returns:
+        The decoded value, or `None`.
+    """
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        reason = f"cannot be read ({e.strerror or e})"
+    else:
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            reason = "not JSON (not UTF-8 text)"
+        except ValueError as e:
+            reason = "empty file (0 bytes)" if not raw else f"not JSON ({e})"
+    if problems is not None:
+        problems.append(reason)
+    return None
+
+
 def save_keras(model, path):
     """`model.save` (or `save_weights` for a `.weights.h5` path) to a temp file, then rename."""
     path = os.fspath(path)

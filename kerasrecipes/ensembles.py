@@ -10,6 +10,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasrecipes._models import check_built
+
 _METHODS = ("mean", "geometric")
 
 
@@ -54,14 +56,7 @@ def _check_models(models):
             f"Received models={models!r}"
         )
     for i, m in enumerate(models):
-        if not isinstance(m, keras.Model):
-            raise ValueError(f"models[{i}] is not a keras.Model. Received {m!r}")
-        if not m.built or not getattr(m, "inputs", None):
-            raise ValueError(
-                f"models[{i}] ({m.name}) has no defined input; build it with "
-                "keras.Input (functional or Sequential) before averaging. "
-                f"Received a model of type {type(m).__name__}"
-            )
+        check_built(m, "averaging", argument=f"models[{i}]", inputs=True)
     shapes = [(tuple(m.inputs[0].shape[1:]), tuple(m.outputs[0].shape[1:])) for m in models]
     for i, shape in enumerate(shapes):
         if shape != shapes[0]:
@@ -82,7 +77,10 @@ def _distinct_names(models):
     distinct = []
     for i, model in enumerate(models):
         if model.name in seen:
-            model = keras.Model(model.input, model.output, name=f"{model.name}_{i}")
+            # inputs/outputs, not input/output: a Sequential model has only the plural ones.
+            inputs, outputs = model.inputs, model.outputs
+            model = keras.Model(inputs[0] if len(inputs) == 1 else inputs,
+                                outputs[0] if len(outputs) == 1 else outputs, name=f"{model.name}_{i}")
         seen.add(model.name)
         distinct.append(model)
     return distinct

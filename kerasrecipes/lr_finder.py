@@ -5,6 +5,8 @@ import math
 import keras
 import numpy as np
 
+from kerasrecipes._models import check_built, check_compiled
+
 
 class LRFinderResult:
     """What `lr_find` measured.
@@ -160,15 +162,8 @@ def lr_find(model, x, y=None, min_lr=1e-7, max_lr=10.0, steps=100, batch_size=32
     >>> result.suggestion          # e.g. 0.03
     >>> result.plot()              # loss against LR, log x axis
     """
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"model must be a keras.Model. Received model={model!r}")
-    if model.optimizer is None or not getattr(model, "compiled", True):
-        raise ValueError("model must be compiled (with an optimizer and a loss) before lr_find.")
-    if not model.built:
-        raise ValueError(
-            f"model must be built before lr_find (give it a keras.Input or call it on a batch). "
-            f"Received an unbuilt model {model.name!r}"
-        )
+    check_compiled(model, "lr_find", why=" (it raises the optimizer's learning rate batch by batch)")
+    check_built(model, "lr_find")
     if not isinstance(model.optimizer.learning_rate, keras.Variable):
         raise ValueError(
             "lr_find sets the LR batch by batch, so the optimizer needs a float "

@@ -133,3 +133,19 @@ def test_sigkill_at_every_moment_then_the_same_command_finishes(tmp_path, refere
     said = _finish(out, logs[5])
     assert "holds a complete run" in said and "nothing to do" in said
     assert _files(out) == files
+
+
+def test_a_zero_byte_backup_json_after_a_sigkill_resumes_from_the_copies_records(tmp_path, reference):
+    """SIGKILL mid-epoch 4, then backup.json emptied (as a disk error leaves it): the same command goes on
+    from the copies' own records, with the uninterrupted run's numbers."""
+    out = tmp_path / "run"
+    keras_backup = out / "backup" / "keras"
+    _kill_after_file(out, str(tmp_path / "killed.log"), keras_backup / "backup-e00003.json", delay=0.3)
+    (keras_backup / "backup.json").write_bytes(b"")
+    said = _finish(out, str(tmp_path / "finished.log"))
+    assert "backup.json cannot be read (empty file (0 bytes)); going on from the copies' own records" in said
+    assert "resuming after epoch 3 of 5" in said and "exit-ok" in said
+    history = json.loads((out / "history.json").read_text())
+    assert history["epoch"] == [1, 2, 3, 4, 5]  # every epoch once
+    assert history["val_loss"] == reference["val_loss"] and history["loss"] == reference["loss"]
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"

@@ -6,8 +6,8 @@ declares the attributes that make up its state (`state_fields`, JSON values;
 `Monitor` adds what every monitoring callback shares: the monitored metric,
 its direction (from the name), `min_delta`, `best` and `best_epoch`, and a
 clear error when the metric is not logged. `HalveLROnPlateau`,
-`EarlyStopping` and `CheckpointEnsemble` are short subclasses of `Monitor`;
-`SWA` of `Resumable`.
+and `CheckpointEnsemble` are short subclasses of `Monitor`; `SWA` of
+`Resumable`; `EarlyStopping` of `Resumable` and Keras's own `EarlyStopping`.
 
 Both are public as `kerasrecipes.callbacks.Monitor` / `Resumable`, with the
 direction helpers `infer_mode` and `improves` (which the tuner's pruning rule
@@ -104,9 +104,30 @@ def check_number(name, value, *, low=None, high=None, low_open=False, high_open=
     return float(value)
 
 
-def to_float(value):
-    """A logged metric as a Python float (logs may hold numpy or backend scalars)."""
-    return float(np.asarray(keras.ops.convert_to_numpy(value)))
+def check_logged(callback, epoch, logs, seen):
+    """True once `callback.monitor` was in the logs; a `ValueError` naming the logged metrics if the first
+    epoch's logs (`seen` False) lack it. Later epochs may skip it (`validation_freq > 1`)."""
+    if seen:
+        return True
+    if callback.monitor not in logs:
+        available = ", ".join(k for k in logs if k != callback.monitor) or "none"
+        hint = " (validation metrics need validation data in fit)" if callback.monitor.startswith("val_") else ""
+        raise ValueError(
+            f"{type(callback).__name__} monitors {callback.monitor!r}, which the logs at the end of epoch "
+            f"{epoch + 1} do not hold{hint}. Available metrics are: {available}. "
+            f"Received monitor={callback.monitor!r}"
+        )
+    return True
+
+
+def to_float(value, name="value"):
+    """A logged metric as a Python float (logs may hold numpy or backend scalars, or a one-element array,
+    as `F1Score` logs for one class); a `ValueError` for a metric of several values."""
+    array = np.asarray(keras.ops.convert_to_numpy(value))
+    if array.size != 1:
+        raise ValueError(f"{name} must be one number to be monitored, but it logs {array.size} values "
+                         f"(shape {array.shape}); average it (e.g. F1Score(average='macro')). Received {name}={value!r}")
+    return float(array.reshape(()))
 
 
 def print_msg(message):
@@ -273,17 +294,23 @@ class Resumable(keras.callbacks.Callback):
             # A fresh run: whatever a finished or abandoned run left is stale.
             self._store.clear()
             return False
-        saved = self._store.load(epoch - 1)
-        if saved is None:
-            warnings.warn(
-                f"{type(self).__name__}: training resumes at epoch {epoch + 1} but {self.backup_dir} "
-                f"holds no state saved after epoch {epoch}; starting this callback afresh. "
-                "List it before BackupAndRestore in callbacks=.",
-                stacklevel=3,
-            )
-            return False
-        self.set_state(*saved)
-        return True
+        problems = []
+        saved = self._store.load(epoch - 1, problems)
+        if saved is not None:
+            try:
+                self.set_state(*saved)
+                return True
+            except (KeyError, TypeError, ValueError, AttributeError) as e:  # readable JSON, not this callback's state
+                problems.append(f"its state does not fit {type(self).__name__} ({type(e).__name__}: {e})")
+                self.reset()
+        if problems:
+            why = f"its state saved after epoch {epoch} in {self.backup_dir} cannot be read ({problems[0]})"
+        else:
+            why = (f"{self.backup_dir} holds no state saved after epoch {epoch} "
+                   "(list this callback before BackupAndRestore in callbacks=)")
+        warnings.warn(f"{type(self).__name__}: training resumes at epoch {epoch + 1} but {why}; "
+                      "starting this callback afresh.", stacklevel=3)
+        return False
 
 
 class Monitor(Resumable):
@@ -298,8 +325,11 @@ class Monitor(Resumable):
     - a `monitor` that the first epoch's logs lack is a `ValueError` at the end
       of that epoch naming the metrics that exist (Keras warns every epoch and
       never acts);
-    - `track(epoch, logs)` updates `best` and `best_epoch` (1-based, as Keras's
-      progress bar counts) and says whether this epoch is a new best;
+    - `track(epoch, logs)` updates `best` and `best_epoch` and says whether
+      this epoch is a new best; `best_epoch` means what Keras's
+      `EarlyStopping.best_epoch` means (the 0-based epoch index of
+      `history.epoch`, 0 before any), and `best_epoch_1based` is the number
+      Keras prints (None before any);
       `current(logs)` is the value, `is_better(a, b)` the comparison;
     - resumable state (see `Resumable`): `best` and `best_epoch` are state
       fields already; subclasses add theirs.
@@ -331,13 +361,18 @@ class Monitor(Resumable):
         self.monitor_mode = infer_mode(monitor, mode)
         self.min_delta = check_number("min_delta", min_delta, low=0.0)
         self.best = None
-        self.best_epoch = None
+        self.best_epoch = 0
 
     def reset(self):
         super().reset()
         self.best = None
-        self.best_epoch = None
+        self.best_epoch = 0
         self._seen_monitor = False
+
+    @property
+    def best_epoch_1based(self):
+        """The best epoch as Keras prints it (1-based); None before any epoch was monitored."""
+        return None if self.best is None else self.best_epoch + 1
 
     @property
     def mode(self):
@@ -360,26 +395,17 @@ class Monitor(Resumable):
         (Only possible after the first epoch, e.g. with `validation_freq > 1`.)
         """
         value = logs.get(self.monitor)
-        return None if value is None else to_float(value)
+        return None if value is None else to_float(value, self.monitor)
 
     def track(self, epoch, logs):
         """Update `best` / `best_epoch` from this epoch's logs; True when the epoch is a new best."""
         value = self.current(logs)
         if value is not None and self._is_improvement(value, self.best):
-            self.best, self.best_epoch = value, epoch + 1
+            self.best, self.best_epoch = value, epoch
             return True
         return False
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
-        if not self._seen_monitor:
-            if self.monitor not in logs:
-                available = ", ".join(k for k in logs if k != self.monitor) or "none"
-                hint = " (validation metrics need validation data in fit)" if self.monitor.startswith("val_") else ""
-                raise ValueError(
-                    f"{type(self).__name__} monitors {self.monitor!r}, which the logs at the end of epoch "
-                    f"{epoch + 1} do not hold{hint}. Available metrics are: {available}. "
-                    f"Received monitor={self.monitor!r}"
-                )
-            self._seen_monitor = True
+        self._seen_monitor = check_logged(self, epoch, logs, self._seen_monitor)
         super().on_epoch_end(epoch, logs)

@@ -6,6 +6,43 @@ import keras
 import numpy as np
 
 from kerasrecipes import _io
+from kerasrecipes._models import check_compiled
+
+
+STATE = "backup.json"
+FINAL = "final.weights.h5"
+FINAL_RECORD = "final.json"
+_COPY = ("backup-e", ".weights.h5")  # backup-e00003.weights.h5: the copy after epoch 3, as Keras prints epochs
+
+
+def _record_name(weights_name):
+    """The name of a copy's own record: backup-e00003.weights.h5 -> backup-e00003.json."""
+    return weights_name[: -len(_COPY[1])] + ".json"
+
+
+def _is_entry(entry):
+    return (isinstance(entry, dict) and isinstance(entry.get("epoch"), int) and isinstance(entry.get("weights"), str)
+            and entry["weights"].startswith(_COPY[0]) and entry["weights"].endswith(_COPY[1]))
+
+
+def weights_readable(path):
+    """Whether the `.weights.h5` file `path` opens and every array in it reads back (h5py, no model needed).
+
+    Catches what a disk error or a cut leaves: zero bytes, random bytes, a
+    file cut short (an array reaching past the end of the file).
+    """
+    import h5py
+
+    def read(_, item):
+        if isinstance(item, h5py.Dataset):
+            item[()]
+
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(read)
+    except Exception:  # OSError from h5py for an unreadable file, and its kin
+        return False
+    return True
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
@@ -17,6 +54,10 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     file and a rename, and a small JSON state written the same way names the
     latest and the previous copy; a copy that cannot be read falls back to the
     previous one, and with none left training starts afresh (one line each).
+    Each copy also has its own record beside it (`backup-e00003.json`), so a
+    `backup.json` that is missing or damaged (zero bytes, cut short, random
+    bytes) is rebuilt from the copies' records; the final weights are checked
+    to be readable before `fit_done` trusts them.
     It also keeps the random state that Keras's weight files leave out: the
     seed-generator states of the model's layers (Dropout) and of the
     `random_state` layers that live outside the model (the tf.data
@@ -47,35 +88,65 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.delete_when_done = bool(delete_checkpoint)
         self.random_state = list(random_state)
         self.log = log
-        self._state_path = os.path.join(self.backup_dir, "backup.json")
+        self._state_path = os.path.join(self.backup_dir, STATE)
         self._restored = None  # the epoch restored by `restore`, or 0 for a fresh start
         self._entry = None  # the backup entry restored
         self._said_unreadable = False
 
     # -- reading -------------------------------------------------------------------------------------------
     def read_state(self):
-        """The backup's JSON state, or `None` (no backup, or one that cannot be read: said in one line)."""
-        if not os.path.exists(self._state_path):
-            return None
-        try:
-            state = _io.read_json(self._state_path)
-            if not isinstance(state, dict) or not isinstance(state.get("latest"), dict):
-                raise ValueError("no 'latest' entry")
+        """The backup's JSON state, or `None` when there is no backup.
+
+        A `backup.json` that is missing or cannot be read is rebuilt from the
+        copies' own records (said in one line); with none readable either,
+        `None`: training starts afresh.
+        """
+        problems = []
+        state = _io.read_json_or_none(self._state_path, problems)
+        if state is not None and not (isinstance(state, dict) and _is_entry(state.get("latest"))):
+            state, problems = None, ["no 'latest' entry naming a copy"]
+        if state is not None:
             return state
-        except (OSError, ValueError) as e:
-            if not self._said_unreadable:  # one line, however often it is read
-                self._said_unreadable = True
-                self.log(f"note: the backup state {self._state_path} cannot be read ({e}); training starts afresh")
+        state = self._state_from_records()
+        if (problems or state) and not self._said_unreadable:  # one line, however often it is read
+            self._said_unreadable = True
+            what = f"cannot be read ({problems[0]})" if problems else "is missing"
+            then = (f"going on from the copies' own records (latest: {state['latest']['weights']})" if state
+                    else "no copy has a readable record either; training starts afresh")
+            self.log(f"note: the backup state {self._state_path} {what}; {then}")
+        return state
+
+    def _state_from_records(self):
+        """`backup.json` as rebuilt from the records beside the copies (the newest two), or None."""
+        if not os.path.isdir(self.backup_dir):
             return None
+        entries = []
+        for name in os.listdir(self.backup_dir):
+            if name.startswith(_COPY[0]) and name.endswith(".json"):
+                entry = _io.read_json_or_none(self._path(name))
+                if _is_entry(entry) and _record_name(entry["weights"]) == name:
+                    entries.append(entry)
+        if not entries:
+            return None
+        entries.sort(key=lambda e: e["epoch"], reverse=True)
+        state = {"latest": entries[0], "previous": entries[1] if len(entries) > 1 else None}
+        final = _io.read_json_or_none(self._path(FINAL_RECORD))
+        if isinstance(final, dict) and final.get("fit_done") == FINAL:
+            state["fit_done"] = FINAL
+        return state
+
+    def _final(self, state):
+        """The name of the final weights if `fit` ended and they read back, else None."""
+        name = (state or {}).get("fit_done")
+        return name if isinstance(name, str) and weights_readable(self._path(name)) else None
 
     def fit_done(self) -> bool:
-        """Whether a `fit` with this backup already ran to its end (its final weights are saved)."""
-        state = self.read_state()
-        return bool(state and state.get("fit_done") and os.path.exists(self._path(state["fit_done"])))
+        """Whether a `fit` with this backup already ran to its end (its final weights saved and readable)."""
+        return self._final(self.read_state()) is not None
 
     def load_final(self, model):
         """Loads the final weights written at the end of `fit` into `model`."""
-        model.load_weights(self._path(self.read_state()["fit_done"]))
+        model.load_weights(self._path(self._final(self.read_state())))
 
     def restore(self, model=None) -> int:
         """Loads the latest readable copy into the model; returns the epochs it had finished (0: fresh start).
@@ -84,28 +155,35 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         already seen) and otherwise by `on_train_begin`.
         """
         model = model or self.model
+        check_compiled(model, "AtomicBackupAndRestore.restore", why=" (a backup holds the optimizer's state too)")
         state = self.read_state()
         self._restored, self._random, self._entry = 0, None, None
         if state is None:
             return 0
         candidates = [state.get("latest"), state.get("previous")]
-        if state["latest"].get("final") and not state.get("fit_done"):
-            # Killed after the last epoch's backup but before fit ended: redo
-            # that epoch from the previous copy, so that every callback ends
-            # training from its saved state (their own states keep two epochs).
-            self.log("note: the run was killed after its last epoch, before training ended; "
-                     "that epoch is trained again")
+        if state["latest"].get("final") and self._final(state) is None:
+            # Killed after the last epoch's backup but before fit ended (or its final
+            # weights are damaged): redo that epoch from the previous copy, so that every
+            # callback ends training from its saved state (their own states keep two epochs).
+            if state.get("fit_done"):
+                self.log(f"note: the final weights {self._path(state['fit_done'])} cannot be read; "
+                         "the last epoch is trained again")
+            else:
+                self.log("note: the run was killed after its last epoch, before training ended; "
+                         "that epoch is trained again")
             candidates = [state.get("previous")]
-        saved = [np.array(v) for v in model.get_weights()]
+        if model.optimizer is not None and not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        # A file cut short can fail half-way through loading: put back every variable, the optimizer's too.
+        saved = [np.array(keras.ops.convert_to_numpy(v)) for v in model.variables + model.optimizer.variables]
         for entry in candidates:
-            if not entry:
+            if not _is_entry(entry):
                 continue
             try:
-                if model.optimizer is not None and not model.optimizer.built:
-                    model.optimizer.build(model.trainable_variables)
                 model.load_weights(self._path(entry["weights"]))
             except Exception as e:  # a damaged or missing file: h5py raises OSError, Keras ValueError
-                model.set_weights(saved)
+                for variable, value in zip(model.variables + model.optimizer.variables, saved):
+                    variable.assign(value)
                 self.log(f"note: backup {entry['weights']} cannot be read ({type(e).__name__}: "
                          f"{str(e).splitlines()[0][:120]}); trying the copy before it")
                 continue
@@ -142,6 +220,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         entry = {"epoch": epoch, "weights": name, "final": bool(self.model.stop_training)
                  or epoch >= self.params.get("epochs", float("inf")),
                  "random": [keras.ops.convert_to_numpy(v).tolist() for v in self._random_variables()]}
+        _io.write_json(self._path(_record_name(name)), entry)  # the copy's own record, should backup.json be lost
         _io.write_json(self._state_path, {"latest": entry, "previous": self._previous})
         self._previous = entry
         self._collect()
@@ -149,17 +228,20 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     def on_train_end(self, logs=None):
         if self.delete_when_done:
             for name in os.listdir(self.backup_dir):
-                if name == "backup.json" or name.endswith(".weights.h5"):
+                if name in (STATE, FINAL_RECORD) or name.endswith(".weights.h5") or (
+                        name.startswith(_COPY[0]) and name.endswith(".json")):
                     os.remove(self._path(name))
             return
         state = self.read_state() or {"latest": self._previous or {}, "previous": None}
-        _io.save_keras(self.model, self._path("final.weights.h5"))
-        _io.write_json(self._state_path, {**state, "fit_done": "final.weights.h5"})
+        _io.save_keras(self.model, self._path(FINAL))
+        _io.write_json(self._path(FINAL_RECORD), {"fit_done": FINAL})
+        _io.write_json(self._state_path, {**state, "fit_done": FINAL})
 
     def _collect(self):
         """Deletes every weight file the state names neither as latest nor as previous."""
         state = self.read_state() or {}
-        keep = {e["weights"] for e in (state.get("latest"), state.get("previous")) if e}
+        keep = {e["weights"] for e in (state.get("latest"), state.get("previous")) if _is_entry(e)}
+        keep |= {_record_name(name) for name in keep}
         for name in os.listdir(self.backup_dir):
-            if name.startswith("backup-e") and name.endswith(".weights.h5") and name not in keep:
+            if name.startswith(_COPY[0]) and name.endswith((_COPY[1], ".json")) and name not in keep:
                 os.remove(self._path(name))

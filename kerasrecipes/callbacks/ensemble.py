@@ -1,13 +1,13 @@
 """Checkpoint ensembles: snapshots of one training run, averaged into one model."""
 
 import dataclasses
-import json
 import os
 import warnings
 
 import keras
 
 from kerasrecipes import _io, ensembles, schedules
+from kerasrecipes._models import check_compiled
 from kerasrecipes.callbacks._monitor import Monitor, check_count, print_msg
 
 _MODES = ("snapshot", "top_k", "every")
@@ -145,6 +145,7 @@ class CheckpointEnsemble(Monitor):
 
     # -- training hooks -----------------------------------------------------
     def reset(self):
+        check_compiled(self.model, "CheckpointEnsemble", why=" (it reads the optimizer's step and schedule)")
         super().reset()
         self.members = []
         self._template = None
@@ -258,7 +259,8 @@ class CheckpointEnsemble(Monitor):
         """Delete member files that neither the members nor a kept state name."""
         kept = [m.path for m in self.members]
         if self._store is not None:
-            kept += [r["path"] for state in self._store.states() for r in state["member_records"]]
+            kept += [r.get("path") for state in self._store.states() for r in state.get("member_records") or []
+                     if isinstance(r, dict)]
         self._remove_member_files(keep=kept)
 
     def _remove_member_files(self, keep):
@@ -294,8 +296,11 @@ class CheckpointEnsemble(Monitor):
         manifest_path = os.path.join(str(directory), MANIFEST)
         if not os.path.exists(manifest_path):
             raise ValueError(f"directory holds no {MANIFEST}. Received directory={directory!r}")
-        with open(manifest_path) as f:
-            manifest = json.load(f)
+        problems = []
+        manifest = _io.read_json_or_none(manifest_path, problems)
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("members"), list):
+            raise ValueError(f"{manifest_path} cannot be read ({problems[0] if problems else 'not a manifest'}); "
+                             f"the members cannot be listed. Received directory={directory!r}")
         callback = cls(manifest["mode"], k=max(1, len(manifest["members"])), monitor=manifest["monitor"],
                        directory=directory, monitor_mode=manifest["monitor_mode"])
         callback.members = [

@@ -3,7 +3,9 @@
 import keras
 import numpy as np
 
-from kerasrecipes.callbacks._monitor import Monitor, check_count, check_number, print_msg
+from kerasrecipes._models import check_compiled
+from kerasrecipes.callbacks._monitor import (Monitor, Resumable, check_count, check_logged, check_monitor,
+                                             check_number, infer_mode, print_msg, to_float)
 
 
 def _settable_lr(optimizer, owner):
@@ -75,8 +77,11 @@ class HalveLROnPlateau(Monitor):
 
     Attributes:
         halvings: Reductions so far.
-        best, best_epoch: Best monitored value and its epoch (1-based).
-        stopped_epoch: The epoch (1-based) at which it stopped training, or None.
+        best, best_epoch: Best monitored value and its epoch, 0-based as
+            Keras's `EarlyStopping.best_epoch` (`best_epoch_1based`: as printed).
+        stopped_epoch: The epoch at which it stopped training, 0-based as
+            Keras's `EarlyStopping.stopped_epoch`, 0 when it did not stop
+            (`stopped_epoch_1based`: as printed, or None).
 
     Example:
     >>> model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "sparse_categorical_crossentropy")
@@ -111,8 +116,13 @@ class HalveLROnPlateau(Monitor):
         self.max_halvings = None if max_halvings is None else check_count("max_halvings", max_halvings)
         self.restore_best_weights = bool(restore_best_weights)
         self.wait = self.cooldown_counter = self.halvings = 0
-        self.stopped_epoch = None
+        self.stopped_epoch = 0
         self.best_weights = None
+
+    @property
+    def stopped_epoch_1based(self):
+        """The epoch at which it stopped training, 1-based as Keras prints it; None when it did not stop."""
+        return self.stopped_epoch + 1 if self.stopped_epoch else None
 
     @property
     def learning_rate(self):
@@ -124,10 +134,11 @@ class HalveLROnPlateau(Monitor):
         self.model.optimizer.learning_rate = value
 
     def reset(self):
+        check_compiled(self.model, "HalveLROnPlateau", why=" (it halves the optimizer's learning rate)")
         _settable_lr(self.model.optimizer, type(self).__name__)
         super().reset()
         self.wait = self.cooldown_counter = self.halvings = 0
-        self.stopped_epoch = None
+        self.stopped_epoch = 0
         self.best_weights = None
 
     def end_epoch(self, epoch, logs):
@@ -157,18 +168,18 @@ class HalveLROnPlateau(Monitor):
             self.cooldown_counter, self.wait = self.cooldown, 0
             self._roll_back(epoch, f"LR halved to {new_lr:.3g} (halving {self.halvings})")
         else:
-            self.stopped_epoch = epoch + 1
+            self.stopped_epoch = epoch
             self.model.stop_training = True
             if self.verbose > 0:
                 print_msg(f"\nEpoch {epoch + 1}: HalveLROnPlateau stops training after {self.halvings} "
-                          f"halving(s); best {self.monitor}={self.best:.5g} at epoch {self.best_epoch}.")
+                          f"halving(s); best {self.monitor}={self.best:.5g} at epoch {self.best_epoch_1based}.")
 
     def _roll_back(self, epoch, why):
         rolled = self.restore_best_weights and self.best_weights is not None
         if rolled:
             self.model.set_weights(self.best_weights)
         if self.verbose > 0:
-            where = f"; weights rolled back to epoch {self.best_epoch}" if rolled else ""
+            where = f"; weights rolled back to epoch {self.best_epoch_1based}" if rolled else ""
             print_msg(f"\nEpoch {epoch + 1}: {why}{where}.")
 
     def end_training(self, logs):
@@ -176,22 +187,29 @@ class HalveLROnPlateau(Monitor):
             self.model.set_weights(self.best_weights)
 
 
-class EarlyStopping(Monitor):
-    """Keras's `EarlyStopping` on the package's `Monitor` base: mode from the name, resumable, epochs 1-based.
+class EarlyStopping(Resumable, keras.callbacks.EarlyStopping):
+    """Keras's `EarlyStopping`, subclassed: its rule and attributes, plus mode from the name and resume.
 
-    The rule is Keras's (same arguments; tested against
-    `keras.callbacks.EarlyStopping` epoch by epoch): stop once `patience`
-    epochs pass without an improvement of more than `min_delta`, after
+    The rule, the arguments and the attributes are Keras's own (this class is
+    `keras.callbacks.EarlyStopping`, and `tests/callbacks/test_plateau.py` runs
+    Keras's own EarlyStopping tests against it): stop once `patience` epochs
+    pass without an improvement of more than `min_delta`, after
     `start_from_epoch` warm-up epochs; `baseline`, when given, must also be
-    beaten for the patience counter to reset. What it adds:
+    beaten for the patience counter to reset. `stopped_epoch` and `best_epoch`
+    mean what Keras's mean: 0-based epoch indices (`history.epoch`), and
+    `stopped_epoch` is 0 when training did not stop early. The 1-based numbers
+    that Keras prints are `stopped_epoch_1based` and `best_epoch_1based`. What
+    it adds:
 
-    - `mode="auto"` is resolved from the metric's name ("loss"/"error"-like
-      names are minimized, others maximized), and a misspelled `monitor` is an
-      error at the end of the first epoch (Keras warns every epoch);
-    - `best_epoch` and `stopped_epoch` are 1-based, as printed;
-    - with `backup_dir`, the patience counter, best value and best weights
-      survive a killed run resumed with `keras.callbacks.BackupAndRestore`
-      (list this callback before it).
+    - `mode="auto"` is resolved at construction from the metric's name
+      ("loss"/"error"-like names are minimized, others maximized; `mode` then
+      holds "min" or "max"), so it works for metrics Keras cannot place and
+      before `compile`; a misspelled `monitor` is a `ValueError` at the end of
+      the first epoch naming the metrics that exist (Keras warns every epoch);
+    - arguments are checked at construction (a `ValueError` echoing the value);
+    - with `backup_dir`, the patience counter, best value and epoch and the
+      best weights survive a killed run resumed with
+      `keras.callbacks.BackupAndRestore` (list this callback before it).
 
     Args:
         monitor, min_delta, patience, verbose, mode, baseline,
@@ -200,11 +218,12 @@ class EarlyStopping(Monitor):
             Defaults to `None`.
 
     Example:
-    >>> model.fit(x, y, validation_split=0.2, epochs=50,
-    ...           callbacks=[EarlyStopping(patience=5, restore_best_weights=True)])
+    >>> stop = EarlyStopping(patience=5, restore_best_weights=True)
+    >>> model.fit(x, y, validation_split=0.2, epochs=50, callbacks=[stop])
+    >>> stop.stopped_epoch_1based, stop.best_epoch_1based   # e.g. (14, 9), as Keras prints them
     """
 
-    state_fields = Monitor.state_fields + ("wait", "stopped_epoch")
+    state_fields = ("best", "best_epoch", "wait", "stopped_epoch")
     weight_fields = ("best_weights",)
 
     def __init__(
@@ -219,41 +238,42 @@ class EarlyStopping(Monitor):
         start_from_epoch=0,
         backup_dir=None,
     ):
-        super().__init__(monitor, mode=mode, min_delta=min_delta, backup_dir=backup_dir, verbose=verbose)
-        self.patience = check_count("patience", patience)
-        self.start_from_epoch = check_count("start_from_epoch", start_from_epoch)
-        self.baseline = None if baseline is None else check_number("baseline", baseline)
-        self.restore_best_weights = bool(restore_best_weights)
-        self.wait = 0
-        self.stopped_epoch = None
-        self.best_weights = None
+        check_monitor(monitor)
+        direction = infer_mode(monitor, mode)
+        min_delta = check_number("min_delta", min_delta, low=0.0)
+        patience = check_count("patience", patience)
+        start_from_epoch = check_count("start_from_epoch", start_from_epoch)
+        baseline = None if baseline is None else check_number("baseline", baseline)
+        Resumable.__init__(self, backup_dir=backup_dir, verbose=verbose)
+        # Keras's own attributes, set by Keras; "min"/"max" spares its compiled-metric lookup for the direction.
+        keras.callbacks.EarlyStopping.__init__(
+            self, monitor=monitor, min_delta=min_delta, patience=patience, verbose=int(verbose), mode=direction,
+            baseline=baseline, restore_best_weights=bool(restore_best_weights), start_from_epoch=start_from_epoch)
+        self.monitor_mode = direction
+        self._seen_monitor = False
+
+    @property
+    def stopped_epoch_1based(self):
+        """The epoch at which training stopped, 1-based as Keras prints it; None when it did not stop."""
+        return self.stopped_epoch + 1 if self.stopped_epoch else None
+
+    @property
+    def best_epoch_1based(self):
+        """The best epoch, 1-based as Keras prints it; None before any epoch was monitored."""
+        return None if self.best is None else self.best_epoch + 1
 
     def reset(self):
-        super().reset()
-        self.wait = 0
-        self.stopped_epoch = None
-        self.best_weights = None
+        keras.callbacks.EarlyStopping.on_train_begin(self)
+        self._seen_monitor = False
 
     def end_epoch(self, epoch, logs):
-        if self.monitor not in logs or epoch < self.start_from_epoch:
-            return
-        if self.restore_best_weights and self.best_weights is None:
-            self.best_weights, self.best_epoch = self.model.get_weights(), epoch + 1
-        self.wait += 1
-        if self.track(epoch, logs):
-            if self.restore_best_weights:
-                self.best_weights = self.model.get_weights()
-            if self.baseline is None or self._is_improvement(self.best, self.baseline):
-                self.wait = 0
-            return
-        if self.wait >= self.patience and epoch > 0:
-            self.stopped_epoch = epoch + 1
-            self.model.stop_training = True
+        self._seen_monitor = check_logged(self, epoch, logs, self._seen_monitor)
+        keras.callbacks.EarlyStopping.on_epoch_end(self, epoch, logs)
 
     def end_training(self, logs):
-        if self.stopped_epoch is not None and self.verbose > 0:
-            print_msg(f"Epoch {self.stopped_epoch}: early stopping")
-        if self.restore_best_weights and self.best_weights is not None:
-            if self.verbose > 0:
-                print_msg(f"Restoring model weights from the end of the best epoch: {self.best_epoch}.")
-            self.model.set_weights(self.best_weights)
+        keras.callbacks.EarlyStopping.on_train_end(self, logs)
+
+    def get_monitor_value(self, logs):
+        """The monitored value as a float; None (silently) on an epoch that did not log it (validation_freq)."""
+        value = (logs or {}).get(self.monitor)
+        return None if value is None else to_float(value, self.monitor)

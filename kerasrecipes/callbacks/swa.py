@@ -6,6 +6,7 @@ import warnings
 import keras
 import numpy as np
 
+from kerasrecipes._models import check_compiled
 from kerasrecipes.callbacks._monitor import Resumable, check_count, check_number, print_msg
 from kerasrecipes.callbacks.plateau import _settable_lr
 
@@ -154,6 +155,7 @@ class SWA(Resumable):
                 f"Received start_epoch={self.start_epoch}"
             )
         if self.lr is not None:
+            check_compiled(self.model, "SWA(lr=...)", why=" (it sets the optimizer's learning rate)")
             _settable_lr(self.model.optimizer, "SWA(lr=...)")
         self.average = None
         self.averaged = 0

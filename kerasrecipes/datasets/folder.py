@@ -5,7 +5,7 @@ folder layout, file types and decoding it follows):
 
 - bad files are found before any training, each named: every file's header is
   checked first (`_headers.inspect`: magic bytes, the size it declares, its end
-  marker), and a decode pass in tf.data catches the rest; a bad file is a
+  marker), and the decode pass catches the rest; a bad file is a
   `ValueError` with its path, or with `on_bad_file="skip"` skipped and counted
   in one line (Keras fails mid-epoch with `InvalidArgumentError: Unknown image
   file format` and no file name);
@@ -16,9 +16,14 @@ folder layout, file types and decoding it follows):
   an old one between the splits; or a separate `test_dir`;
 - images in a fixed mixed order (by the same hash), so a slice `x[:n]` holds
   every class, as the named datasets do;
-- decoding in parallel in tf.data, once, into uint8 arrays held in memory, or,
-  when they would not fit, in a `.npy` memory map in a cache folder that later
-  loads of the same files reuse;
+- decoding once, into uint8 arrays held in memory, or, when they would not
+  fit, in a `.npy` memory map in a cache folder that later loads of the same
+  files reuse; in parallel in tf.data under Keras's TensorFlow backend, else
+  with Pillow and numpy (`_decode`: no TensorFlow needed, e.g. on a JAX GPU
+  machine), the two
+  giving the same pixels (BMP, GIF, JPEG, PNG; the bilinear and nearest
+  resizes bit for bit, the other methods within one level on a few pixels in
+  a thousand), so a folder loads alike on every machine;
 - when not given, the image size and colour mode come from the headers (the
   median size, at most 64 px on the longer side; grayscale when every image is).
 """
@@ -29,10 +34,11 @@ import os
 import numpy as np
 
 from kerasrecipes import _io
-from kerasrecipes.datasets import _headers
+from kerasrecipes.datasets import _decode, _headers
 from kerasrecipes.datasets.load import ImageData
 
 COLOR_MODES = ("grayscale", "rgb", "rgba")
+DECODERS = ("tensorflow", "pillow")
 ON_BAD_FILE = ("raise", "skip")
 AUTO_MAX_SIDE = 64  # px: the longest side picked when image_size is not given (minutes per run on a CPU)
 _SPLIT_SCHEME = "sha1-of-relative-path-v1"
@@ -103,7 +109,32 @@ def is_test(relative_path, fraction):
     return _key(relative_path) < fraction
 
 
-def check_files(directory, paths):
+def default_decoder():
+    """`"tensorflow"` under Keras's TensorFlow backend, else `"pillow"`; the one place that decides.
+
+    Both give the same pixels (`_decode`; the bilinear and nearest resizes bit
+    for bit). Under the TensorFlow backend TensorFlow is loaded anyway and its
+    tf.data pass decodes on every core; under JAX or PyTorch, Pillow spares
+    importing TensorFlow (seconds and hundreds of MB) or needs none at all. On 2
+    CPU cores the two run at 0.7x to 2.4x each other's speed (BENCHMARKS.md,
+    "Folder decoding without TensorFlow").
+    """
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        return "tensorflow"
+    return "pillow"
+
+
+def _check_decoder(decoder):
+    if decoder is None:
+        return default_decoder()
+    if decoder not in DECODERS:
+        raise ValueError(f"decoder must be 'tensorflow', 'pillow' or None. Received decoder={decoder!r}")
+    return decoder
+
+
+def check_files(directory, paths, decoder=None):
     """Header-check `directory/path` for each path: `(headers, bad)`, where bad maps path -> reason.
 
     A file whose header cannot vouch for it (no end marker: truncated, or
@@ -119,7 +150,7 @@ def check_files(directory, paths):
         except OSError as e:
             bad[path] = f"cannot be read ({e.strerror or e})"
             continue
-        reason = _decode_reason(os.path.join(directory, path), 0) if header.needs_decode else None
+        reason = _decode_reason(os.path.join(directory, path), 3, decoder) if header.needs_decode else None
         if reason is None:
             headers[path] = header
         else:
@@ -127,11 +158,20 @@ def check_files(directory, paths):
     return headers, bad
 
 
-def _decode_reason(path, channels):
+def _decode_reason(path, channels, decoder=None):
+    """Why `path` does not decode (one line, without the path), or None when it does."""
+    if _check_decoder(decoder) == "pillow":
+        try:
+            _decode.read(path, channels)
+        except Exception as e:  # Pillow's UnidentifiedImageError, OSError("image file is truncated"), zlib's
+            text = str(e).splitlines()[0] if str(e) else type(e).__name__
+            text = text.replace(f" {path!r}", "").replace(f" '{os.fspath(path)}'", "")  # named by the caller
+            return "cannot be decoded: " + text.rstrip(".")[:200]
+        return None
     import tensorflow as tf
 
     try:
-        tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+        _tf_read(channels)(tf.io.read_file(path))
     except Exception as e:  # TensorFlow's InvalidArgumentError and its kin
         lines = [line for line in str(e).splitlines() if line.strip()]
         text = lines[-1] if lines else type(e).__name__
@@ -140,12 +180,66 @@ def _decode_reason(path, channels):
     return None
 
 
-def decode(paths, image_size, channels, *, interpolation="bilinear", out=None, batch_size=256):
-    """Decode and resize image files in parallel in tf.data into uint8 `(N, H, W, C)`.
+def _tf_read(channels):
+    """A function of a file's bytes: its pixels as uint8 `(H, W, channels)`, as `_decode.read` gives them.
 
-    As `keras.utils.image_dataset_from_directory` reads a file
-    (`tf.io.decode_image` with `expand_animations=False`, then `tf.image.resize`),
-    rounded to uint8. Files that fail to decode do not stop the pass.
+    TensorFlow's own decoders, told to agree with Pillow's: JPEG with libjpeg's
+    accurate integer IDCT (`tf.io.decode_image` uses the fast one, a few levels
+    off; Pillow has only the accurate one) and libjpeg's own gray; PNG, BMP and
+    GIF decoded to their own channels (BMP and GIF: RGB) and converted here, as
+    `_decode` converts them (TensorFlow has no gray BMP or GIF, gives a
+    low-bit-depth PNG an alpha of 1 or 15 instead of 255, and grays a 16-bit PNG
+    before cutting it to 8 bits).
+    """
+    import tensorflow as tf
+
+    def read(raw):
+        def jpeg():
+            image = tf.io.decode_jpeg(raw, channels=1 if channels == 1 else 3, dct_method="INTEGER_ACCURATE")
+            return _tf_channels(tf, image, 3, 4) if channels == 4 else image
+
+        def png():
+            image = tf.io.decode_png(raw, channels=0)  # its own: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA
+            return tf.switch_case(tf.shape(image)[-1] - 1,
+                                  [lambda have=have: _tf_channels(tf, image, have, channels) for have in (1, 2, 3, 4)])
+
+        def other():  # BMP, GIF (first frame), or not an image: decode_image says which
+            return _tf_channels(tf, tf.io.decode_image(raw, channels=3, expand_animations=False), 3, channels)
+
+        is_png = tf.equal(tf.strings.substr(raw, 0, 8), _headers._PNG_SIGNATURE)
+        image = tf.case([(tf.io.is_jpeg(raw), jpeg), (is_png, png)], default=other)
+        image.set_shape((None, None, channels))
+        return image
+
+    return read
+
+
+def _tf_channels(tf, image, have, channels):
+    """`_decode._to_channels` in TensorFlow ops: `have` channels (1-4) to `channels` (1, 3, 4)."""
+    if have == channels:
+        return image
+    if channels == 1:
+        if have <= 2:
+            return image[..., :1]
+        r, g, b = tf.unstack(tf.cast(image[..., :3], tf.int32), num=3, axis=-1)
+        y = tf.bitwise.right_shift(_decode._GRAY[0] * r + _decode._GRAY[1] * g + _decode._GRAY[2] * b, 15)
+        return tf.cast(y, tf.uint8)[..., None]
+    color = tf.tile(image[..., :1], [1, 1, 3]) if have <= 2 else image[..., :3]
+    if channels == 3:
+        return color
+    alpha = image[..., -1:] if have in (2, 4) else tf.fill(tf.concat([tf.shape(image)[:2], [1]], 0),
+                                                            tf.constant(255, tf.uint8))
+    return tf.concat([color, alpha], axis=-1)
+
+
+def decode(paths, image_size, channels, *, interpolation="bilinear", out=None, batch_size=256, decoder=None):
+    """Decode and resize image files into uint8 `(N, H, W, C)`: in tf.data, or with Pillow and numpy.
+
+    As `keras.utils.image_dataset_from_directory` reads a file (its first
+    frame, then `tf.image.resize`), rounded to uint8; `decoder` picks
+    TensorFlow (in parallel in tf.data) or Pillow (`_decode.decode_files`),
+    the same pixels either way (see `_decode`). Files that fail to decode do
+    not stop the pass.
 
     Args:
         paths: File paths.
@@ -154,21 +248,24 @@ def decode(paths, image_size, channels, *, interpolation="bilinear", out=None, b
         interpolation: A `tf.image.resize` method. Defaults to `"bilinear"`.
         out: Optional array (e.g. a memory map) of shape `(N, H, W, C)` to fill.
         batch_size: Images per transfer out of tf.data.
+        decoder: `"tensorflow"`, `"pillow"` or `None` (`default_decoder()`).
 
     Returns:
         `(images, failed)`: the array, and the indices of the files that did
         not decode (their rows are zeros).
     """
+    if _check_decoder(decoder) == "pillow":
+        return _decode.decode_files(list(paths), tuple(image_size), channels, interpolation=interpolation, out=out)
     import tensorflow as tf
 
     n = len(paths)
     height, width = image_size
     images = out if out is not None else np.zeros((n, height, width, channels), np.uint8)
+    read = _tf_read(channels)
 
     def load(path, i):
-        image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
-        image = tf.image.resize(image, (height, width), method=interpolation)
-        image = tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
+        image = tf.image.resize(read(tf.io.read_file(path)), (height, width), method=interpolation)
+        image = tf.cast(tf.clip_by_value(tf.round(tf.cast(image, tf.float32)), 0.0, 255.0), tf.uint8)
         image.set_shape((height, width, channels))
         return image, i
 
@@ -200,7 +297,7 @@ def _cache_dir(cache_dir):
 
 
 def _read_split(directory, paths, labels, bad, image_size, channels, interpolation, on_bad_file, *,
-                memory_limit, cache_dir, log, what):
+                memory_limit, cache_dir, log, what, decoder):
     """Decoded uint8 images and labels for `paths` (relative to `directory`), `bad` the header check's finds."""
     absolute = [os.path.join(directory, p) for p in paths]
     bad = dict(bad)
@@ -209,12 +306,12 @@ def _read_split(directory, paths, labels, bad, image_size, channels, interpolati
     out = cache_file = None
     if not _fits_in_memory(nbytes, memory_limit):
         cache_file = _cache_path(_cache_dir(cache_dir), [absolute[i] for i in keep], image_size, channels,
-                                 interpolation)
+                                 interpolation, decoder)
         if os.path.exists(cache_file):
             cached = np.load(cache_file, mmap_mode="r")
             failed = np.load(cache_file[:-4] + ".failed.npy")
             return _finish(directory, paths, labels, keep, cached, failed, bad, channels, on_bad_file, log, what,
-                           absolute)
+                           absolute, decoder)
         os.makedirs(os.path.dirname(cache_file), exist_ok=True)
         tmp = f"{cache_file}.{os.getpid()}.tmp.npy"
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
@@ -222,21 +319,24 @@ def _read_split(directory, paths, labels, bad, image_size, channels, interpolati
         log(f"{what}: {len(keep)} images need {nbytes / 2**30:.1f} GiB, more than fits in memory: "
             f"decoding into {cache_file}")
     if cache_file is None:
-        images, failed = decode([absolute[i] for i in keep], image_size, channels, interpolation=interpolation)
+        images, failed = decode([absolute[i] for i in keep], image_size, channels, interpolation=interpolation,
+                                decoder=decoder)
     else:
         with _io.renamed_into(cache_file, tmp):  # a kill mid-decode leaves no cache that looks complete
             images, failed = decode([absolute[i] for i in keep], image_size, channels, interpolation=interpolation,
-                                    out=out)
+                                    out=out, decoder=decoder)
             images.flush()
             _io.atomic_write(cache_file[:-4] + ".failed.npy", lambda f: np.save(f, failed), mode="wb")
         images = np.load(cache_file, mmap_mode="r")
-    return _finish(directory, paths, labels, keep, images, failed, bad, channels, on_bad_file, log, what, absolute)
+    return _finish(directory, paths, labels, keep, images, failed, bad, channels, on_bad_file, log, what, absolute,
+                   decoder)
 
 
-def _finish(directory, paths, labels, keep, images, failed, bad, channels, on_bad_file, log, what, absolute):
+def _finish(directory, paths, labels, keep, images, failed, bad, channels, on_bad_file, log, what, absolute,
+            decoder):
     for i in failed:
         path = paths[keep[i]]
-        bad[path] = _decode_reason(absolute[keep[i]], channels) or "cannot be decoded"
+        bad[path] = _decode_reason(absolute[keep[i]], channels, decoder) or "cannot be decoded"
     if bad and on_bad_file == "raise":
         raise _bad_error(directory, {os.path.join(directory, p): r for p, r in bad.items()})
     if len(failed):
@@ -256,8 +356,8 @@ def _bad_error(directory, bad):
                       "Remove them, or pass on_bad_file='skip' (--skip-bad-files) to leave them out")
 
 
-def _cache_path(root, files, image_size, channels, interpolation):
-    digest = hashlib.sha1(repr((tuple(image_size), channels, interpolation)).encode())
+def _cache_path(root, files, image_size, channels, interpolation, decoder):
+    digest = hashlib.sha1(repr((tuple(image_size), channels, interpolation, decoder)).encode())
     for file in files:
         stat = os.stat(file)
         digest.update(f"{os.path.abspath(file)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
@@ -274,7 +374,7 @@ def _auto_size(headers):
 
 def load_folder(directory, image_size=None, color_mode=None, *, test_dir=None, test_fraction=0.2,
                 on_bad_file="raise", interpolation="bilinear", memory_limit=None, cache_dir=None,
-                log=None) -> ImageData:
+                log=None, decoder=None) -> ImageData:
     """Load `directory/<class name>/<images>` as an `ImageData` of uint8 arrays.
 
     Args:
@@ -302,6 +402,10 @@ def load_folder(directory, image_size=None, color_mode=None, *, test_dir=None, t
         cache_dir: Folder of the memory maps. Defaults to
             `$KERASRECIPES_CACHE/images` or `~/.cache/kerasrecipes/images`.
         log: Where one-line messages go. Defaults to `print`.
+        decoder: `"tensorflow"` (tf.data) or `"pillow"` (Pillow and numpy,
+            no TensorFlow needed); the same pixels either way. Defaults to
+            `None`: TensorFlow under Keras's TensorFlow backend, else Pillow
+            (`default_decoder`).
 
     Returns:
         An `ImageData` named after the folder (its absolute path), with the
@@ -331,9 +435,9 @@ def load_folder(directory, image_size=None, color_mode=None, *, test_dir=None, t
             raise ValueError(f"test_fraction must lie in (0, 1). Received test_fraction={test_fraction!r}")
     elif not os.path.isdir(os.fspath(test_dir)):
         raise ValueError(f"test_dir does not exist or is not a folder. Received test_dir={os.fspath(test_dir)!r}")
-    if interpolation not in ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian",
-                             "mitchellcubic"):
+    if interpolation not in _decode.METHODS:
         raise ValueError(f"interpolation must be a tf.image.resize method. Received interpolation={interpolation!r}")
+    decoder = _check_decoder(decoder)
     directory = os.path.abspath(os.fspath(directory))
     class_names, paths, labels = index(directory)
     if test_dir is not None:
@@ -356,7 +460,7 @@ def load_folder(directory, image_size=None, color_mode=None, *, test_dir=None, t
         order = sorted(range(len(split_paths)), key=lambda i: (_key(split_paths[i]), split_paths[i]))
         splits[split] = (folder, [split_paths[i] for i in order], split_labels[order])
     # Headers first, once: every bad file is named before the (far costlier) decode pass starts.
-    checked = {split: check_files(folder, split_paths) for split, (folder, split_paths, _) in splits.items()}
+    checked = {split: check_files(folder, split_paths, decoder) for split, (folder, split_paths, _) in splits.items()}
     if on_bad_file == "raise" and any(bad for _, bad in checked.values()):
         raise _bad_error(directory, {os.path.join(splits[split][0], p): reason
                                      for split, (_, bad) in checked.items() for p, reason in bad.items()})
@@ -375,7 +479,7 @@ def load_folder(directory, image_size=None, color_mode=None, *, test_dir=None, t
     for split, (folder, split_paths, split_labels) in splits.items():
         x, y, kept[split], bad = _read_split(
             folder, split_paths, split_labels, checked[split][1], image_size, channels, interpolation,
-            on_bad_file, memory_limit=memory_limit, cache_dir=cache_dir, log=log, what=split)
+            on_bad_file, memory_limit=memory_limit, cache_dir=cache_dir, log=log, what=split, decoder=decoder)
         arrays[split] = (x, y.astype(np.uint8 if len(class_names) <= 256 else np.int32))
         skipped.update({os.path.join(folder, p): reason for p, reason in bad.items()})
     if skipped:
@@ -387,7 +491,7 @@ def load_folder(directory, image_size=None, color_mode=None, *, test_dir=None, t
         "data": directory, "test_dir": test_dir, "image_size": list(image_size), "color_mode": color_mode,
         "test_fraction": None if test_dir else test_fraction, "split": None if test_dir else _SPLIT_SCHEME,
         "interpolation": interpolation, "test_files": kept["test"], "skipped": skipped,
-        "on_bad_file": on_bad_file,
+        "on_bad_file": on_bad_file, "decoder": decoder,
     }
     (x_train, y_train), (x_test, y_test) = arrays["train"], arrays["test"]
     return ImageData(x_train, y_train, x_test, y_test, class_names, directory, source)

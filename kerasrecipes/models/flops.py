@@ -4,6 +4,8 @@ import math
 
 import keras
 
+from kerasrecipes._models import check_built
+
 
 def _conv_flops(layer):
     out = layer.output.shape
@@ -35,10 +37,15 @@ def count_flops(model):
     Example:
     >>> count_flops(kerasrecipes.models.vgg((28, 28, 1), 10, filters=(16, 32)))
     """
+    check_built(model, "count_flops", inputs=True)
+    return _count(model)
+
+
+def _count(model):
     total = 0
     for layer in model.layers:
         if isinstance(layer, keras.Model):
-            total += count_flops(layer)
+            total += _count(layer)
         elif isinstance(layer, keras.layers.SeparableConv2D):
             spatial = math.prod(layer.output.shape[1:-1])
             total += 2 * spatial * (math.prod(layer.depthwise_kernel.shape) + math.prod(layer.pointwise_kernel.shape))

@@ -40,7 +40,7 @@ def test_the_readme_subclass_is_15_lines_and_works_with_resume(tmp_path):
     first = next(i for i, a in enumerate(accuracy) if a > 0.8)
     assert stop.reached_epoch == first + 1 == len(accuracy)  # stopped at that epoch, 1-based
     assert stop.mode == "max" and stop.best == pytest.approx(max(accuracy))
-    assert stop.best_epoch == int(np.argmax(accuracy)) + 1
+    assert stop.best_epoch == int(np.argmax(accuracy))  # Keras's 0-based index, as history.epoch
 
     # Resume for free: its declared field is in the state file and comes back.
     cb = StopAtTarget(0.3, "val_loss", backup_dir=tmp_path / "resume")
@@ -49,15 +49,19 @@ def test_the_readme_subclass_is_15_lines_and_works_with_resume(tmp_path):
     cb.on_epoch_begin(0)
     cb.on_epoch_end(0, {"val_loss": 0.2})
     state = json.loads((tmp_path / "resume" / "state-000000.json").read_text())["state"]
-    assert state["reached_epoch"] == 1 and state["best"] == pytest.approx(0.2) and state["best_epoch"] == 1
+    assert state["reached_epoch"] == 1 and state["best"] == pytest.approx(0.2) and state["best_epoch"] == 0
     again = StopAtTarget(0.3, "val_loss", backup_dir=tmp_path / "resume")
     Driver(again, tiny_model()).callback.on_train_begin()
     again.on_epoch_begin(1)  # a resumed fit starts at the second epoch
-    assert (again.reached_epoch, again.best, again.best_epoch) == (1, pytest.approx(0.2), 1)
+    assert (again.reached_epoch, again.best, again.best_epoch) == (1, pytest.approx(0.2), 0)
 
 
 def test_every_recipe_callback_is_written_on_the_one_base():
-    for cls in (HalveLROnPlateau, EarlyStopping, CheckpointEnsemble):
+    # EarlyStopping is Keras's own, made resumable: Keras's rule and attributes, our state plumbing.
+    assert issubclass(EarlyStopping, keras.callbacks.EarlyStopping) and issubclass(EarlyStopping, Resumable)
+    for name in ("get_state", "set_state", "on_epoch_end", "on_epoch_begin", "on_train_begin", "_is_improvement"):
+        assert name not in vars(EarlyStopping), name
+    for cls in (HalveLROnPlateau, CheckpointEnsemble):
         assert issubclass(cls, Monitor)
         # none re-implements best tracking, direction or the state plumbing
         for name in ("track", "is_better", "get_state", "set_state", "on_epoch_end", "on_epoch_begin"):
@@ -91,7 +95,7 @@ def test_missing_metric_after_the_first_epoch_is_skipped_not_fatal():
     for epoch, logs in enumerate([{"val_loss": 1.0}, {"loss": 0.5}, {"val_loss": 1.2}]):
         cb.on_epoch_begin(epoch)
         cb.on_epoch_end(epoch, logs)
-    assert cb.halvings == 1 and cb.best_epoch == 1
+    assert cb.halvings == 1 and cb.best_epoch == 0
 
 
 def test_weights_are_written_once_per_new_list(tmp_path):

@@ -1,3 +1,6 @@
+import ast
+import pathlib
+import types
 import warnings
 
 import keras
@@ -53,7 +56,7 @@ def test_rolls_back_to_best_weights_at_each_halving():
     for epoch, v in enumerate([1.0, 0.4, 0.7]):  # best is epoch 1; halving at epoch 2
         stamp(model, float(epoch))
         cb.on_epoch_end(epoch, {"val_loss": v})
-    assert cb.halvings == 1 and cb.best_epoch == 2  # 1-based: the second epoch
+    assert cb.halvings == 1 and cb.best_epoch == 1 and cb.best_epoch_1based == 2  # Keras's index; as printed
     for w in model.get_weights():
         np.testing.assert_array_equal(w, np.full(w.shape, 1.0, w.dtype))
 
@@ -63,7 +66,7 @@ def test_stops_after_max_halvings_leaving_best_weights():
     d = Driver(HalveLROnPlateau(patience=2, max_halvings=2, verbose=0), tiny_model(0.1)).run(values)
     # halvings at epochs 3 and 5; the third exhausted patience (epoch 7) stops.
     assert d.callback.halvings == 2
-    assert d.epochs_run == 8 and d.callback.stopped_epoch == 8  # 1-based
+    assert d.epochs_run == 8 and d.callback.stopped_epoch == 7 and d.callback.stopped_epoch_1based == 8
     np.testing.assert_allclose(d.lrs[-1], 0.025, rtol=1e-6)
     for w in d.model.get_weights():
         np.testing.assert_array_equal(w, np.ones_like(w))  # epoch 1's stamp
@@ -147,15 +150,16 @@ def test_early_stopping_mode_from_name_and_best_weights():
     es = EarlyStopping("val_accuracy", patience=1, restore_best_weights=True)
     assert es.mode == "max"
     d = Driver(es, tiny_model(0.1)).run([0.5, 0.7, 0.6, 0.6, 0.6], monitor="val_accuracy")
-    assert d.epochs_run == 3 and es.best_epoch == 2 and es.stopped_epoch == 3  # 1-based
+    assert d.epochs_run == 3 and (es.best_epoch, es.stopped_epoch) == (1, 2)  # Keras's 0-based indices
+    assert (es.best_epoch_1based, es.stopped_epoch_1based) == (2, 3)  # as Keras prints them
     for w in d.model.get_weights():
         np.testing.assert_array_equal(w, np.ones_like(w))
 
 
 def keras_early_stopping_run(values, **kwargs):
-    """(epochs run, 0-based best epoch) under Keras's own EarlyStopping, fed the same values."""
+    """(epochs run, best epoch, stopped epoch) under Keras's own EarlyStopping, fed the same values."""
     d = Driver(keras.callbacks.EarlyStopping(**kwargs), tiny_model(0.1)).run(values)
-    return d.epochs_run, d.callback.best_epoch
+    return d.epochs_run, d.callback.best_epoch, d.callback.stopped_epoch
 
 
 def test_early_stopping_stops_where_keras_does():
@@ -164,9 +168,9 @@ def test_early_stopping_stops_where_keras_does():
                                         dict(patience=0)]:
         rng = np.random.default_rng(len(kwargs) + kwargs["patience"])
         values = list(1.0 - 0.02 * np.arange(30) + 0.08 * rng.normal(size=30))
-        epochs_run, best = keras_early_stopping_run(values, restore_best_weights=True, **kwargs)
+        expected = keras_early_stopping_run(values, restore_best_weights=True, **kwargs)
         d = Driver(EarlyStopping(restore_best_weights=True, **kwargs), tiny_model(0.1)).run(values)
-        assert d.epochs_run == epochs_run and d.callback.best_epoch == best + 1
+        assert (d.epochs_run, d.callback.best_epoch, d.callback.stopped_epoch) == expected
 
 
 def test_verbose_messages(capsys):
@@ -186,3 +190,35 @@ def test_verbose_halving_prints_one_message_not_two(capsys):
     out = capsys.readouterr().out
     assert out.count("\nEpoch 3:") == 1 and "LR halved to 0.05 (halving 1); weights rolled back to epoch 2." in out
     assert "ReduceLROnPlateau reducing" not in out
+
+
+# -- Keras's own EarlyStopping tests, run against ours ------------------------------------------------------------
+
+KERAS_TESTS = pathlib.Path(keras.__file__).parent / "src" / "callbacks" / "early_stopping_test.py"
+
+
+def _keras_test_names():
+    if not KERAS_TESTS.exists():
+        return []
+    tree = ast.parse(KERAS_TESTS.read_text())
+    return [f.name for c in tree.body if isinstance(c, ast.ClassDef) and c.name == "EarlyStoppingTest"
+            for f in c.body if isinstance(f, ast.FunctionDef) and f.name.startswith("test_")]
+
+
+@pytest.mark.skipif(not KERAS_TESTS.exists(), reason=f"the Keras wheel ships no {KERAS_TESTS.name}")
+@pytest.mark.parametrize("name", _keras_test_names() or ["none"])
+def test_keras_own_early_stopping_tests_pass_on_ours(name):
+    """Keras's test file, executed as it ships, with its module-level `callbacks` bound to a namespace whose
+    `EarlyStopping` is ours: every `callbacks.EarlyStopping(...)` of its tests builds our class."""
+    namespace = {"__name__": "keras_early_stopping_test_on_kerasrecipes"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its pytest marks are registered in Keras's conftest, not ours
+        exec(compile(KERAS_TESTS.read_text(), str(KERAS_TESTS), "exec"), namespace)
+        namespace["callbacks"] = types.SimpleNamespace(EarlyStopping=EarlyStopping)
+        test = namespace["EarlyStoppingTest"](name)
+        test.debug()  # setUp, the test, tearDown; a failure raises here, with Keras's own assertion message
+
+
+def test_keras_tests_are_all_found():
+    if KERAS_TESTS.exists():  # the seven of Keras 3.15; a new one is picked up by the parametrization above
+        assert len(_keras_test_names()) >= 7

@@ -35,7 +35,7 @@ def test_real_fit_with_the_recipe():
     assert sorted(m.metric for m in cbs[0].members) == pytest.approx(sorted(val)[:3])
     # and the model ends on the best epoch's weights
     best = np.argmin(val)
-    assert cbs[1].best_epoch == best + 1  # 1-based
+    assert cbs[1].best_epoch == best and cbs[1].best_epoch_1based == best + 1  # Keras's index; as printed
     assert model.evaluate(x[64:], y[64:], verbose=0)[0] == pytest.approx(val[best], rel=1e-5)
     assert cbs[0].ensemble().predict(x[:4], verbose=0).shape == (4, 3)
 
