@@ -5,14 +5,31 @@ import numpy as np
 
 from kerasrecipes.data._checks import check_alpha, check_array, check_bool, check_labels, check_positive_int, check_seed
 from kerasrecipes.data.augmentation import augmentation
+from kerasrecipes.layers import RandomShift
 
 
 def _keras_only(layer):
-    """Whether every layer inside is one of Keras's own (which run in tf.data under any backend)."""
+    """Whether every layer inside runs in tf.data under any backend: Keras's own, or a `RandomShift` (`_tf_data_step`)."""
     inner = getattr(layer, "layers", None)
     if inner is not None and isinstance(layer, keras.Sequential):
         return all(_keras_only(sub) for sub in inner)
-    return type(layer).__module__.startswith("keras.")
+    return type(layer).__module__.startswith("keras.") or isinstance(layer, RandomShift)
+
+
+def _tf_data_step(step, height, width):
+    """`step`, or under a backend other than TensorFlow, Keras's `RandomTranslation` in place of a `RandomShift`.
+
+    `RandomShift` runs the backend's ops, which cannot take tf.data's graph
+    tensors under JAX; Keras's own layers switch to TensorFlow there. Inside
+    tf.data XLA does not matter, so `RandomTranslation` with constant fill and
+    nearest interpolation does the same whole-pixel shift (its `±pad` ends
+    come half as often, as its shift is a rounded uniform draw).
+    """
+    if not isinstance(step, RandomShift) or keras.backend.backend() == "tensorflow":
+        return step
+    return keras.layers.RandomTranslation(
+        step.pad[0] / height, step.pad[1] / width, fill_mode="constant", fill_value=step.fill_value,
+        interpolation="nearest", seed=step.seed)
 
 
 def _steps(layer):
@@ -116,7 +133,7 @@ def pipeline(x, y=None, batch_size=128, augment=None, mixup=None, cutmix=None, s
         mixers.append(cutmix if isinstance(cutmix, keras.layers.Layer)
                       else keras.layers.CutMix(factor=(cutmix, cutmix), seed=seed))
 
-    steps = [] if augment is None else _steps(augment)
+    steps = [] if augment is None else [_tf_data_step(step, x.shape[1], x.shape[2]) for step in _steps(augment)]
 
     def prepare(images, labels=None):
         images = tf.cast(images, tf.float32) * rescale

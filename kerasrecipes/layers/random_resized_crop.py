@@ -31,6 +31,8 @@ class RandomResizedCrop(keras.layers.Layer):
     batch and `RandomZoom` keeps the aspect ratio and pads instead of cropping;
     Keras has no random-resized crop, which this layer adds). At inference the
     whole image is resized to `(height, width)`: the identity when sizes agree.
+    The resampling is two matrix products per image with interpolation weights
+    (`keras.ops` only), so XLA compiles the layer under every backend.
 
     Args:
         height: Output height in pixels.
@@ -103,6 +105,27 @@ class RandomResizedCrop(keras.layers.Layer):
         left = ops.where(any_fit, u[:, 1] * (image_width - box_w), (image_width - box_w) / 2.0)
         return top, left, box_h, box_w
 
+    def _taps(self, start, step, out_size, in_size):
+        """`(B, out_size, in_size)` interpolation weights: output pixel `o` of image `b` from the input pixels.
+
+        Output pixel `o` samples the input at `start + (o + 0.5) * step - 0.5`:
+        pixel centres of the box map onto pixel centres of the output. The
+        position is clamped to the image (taps past the edge repeat it), then
+        bilinear weights are the tent `max(0, 1 - |position - pixel|)` and
+        nearest is a one-hot. A matrix product with these resamples a batch
+        with a box per image and XLA compiles it under every backend
+        (`ops.image.affine_transform` is a TensorFlow op XLA cannot compile).
+        """
+        out = ops.arange(out_size, dtype="float32")
+        position = start[:, None] + (out[None, :] + 0.5) * step[:, None] - 0.5
+        position = ops.clip(position, 0.0, float(in_size - 1))[:, :, None]
+        pixels = ops.arange(in_size, dtype="float32")[None, None, :]
+        if self.interpolation == "nearest":
+            weights = ops.cast(ops.equal(ops.floor(position + 0.5), pixels), "float32")
+        else:
+            weights = ops.relu(1.0 - ops.abs(position - pixels))
+        return ops.cast(weights, self.compute_dtype)
+
     def call(self, inputs, training=False):
         unbatched = len(inputs.shape) == 3
         images = inputs[None] if unbatched else inputs
@@ -115,27 +138,10 @@ class RandomResizedCrop(keras.layers.Layer):
         if training:
             batch_size = ops.shape(images)[0]
             top, left, box_h, box_w = self._sample_boxes(batch_size, image_height, image_width)
-            sy, sx = box_h / self.height, box_w / self.width
-            zeros = ops.zeros_like(sx)
-            # Output pixel (x, y) samples input (left + (x + 0.5) * sx - 0.5, ...):
-            # pixel centres of the box map onto pixel centres of the output.
-            transform = ops.stack(
-                [sx, zeros, left + 0.5 * sx - 0.5, zeros, sy, top + 0.5 * sy - 0.5, zeros, zeros],
-                axis=1,
-            )
-            # affine_transform keeps the input size: sample into a canvas at least
-            # as large as the output, then keep its top-left corner. Bilinear taps
-            # reach at most half a pixel past the box, so one mirrored row/column
-            # keeps them off the zero padding.
-            pad_h, pad_w = max(self.height - image_height, 0), max(self.width - image_width, 0)
-            if pad_h or pad_w:
-                images = ops.pad(images, [[0, 0], [0, 1], [0, 1], [0, 0]], mode="symmetric")
-                images = ops.pad(images, [[0, 0], [0, max(pad_h - 1, 0)], [0, max(pad_w - 1, 0)], [0, 0]])
-            images = ops.image.affine_transform(
-                images, ops.cast(transform, "float32"), interpolation=self.interpolation,
-                fill_mode="nearest",
-            )
-            outputs = images[:, : self.height, : self.width, :]
+            rows = self._taps(top, box_h / self.height, self.height, image_height)
+            cols = self._taps(left, box_w / self.width, self.width, image_width)
+            outputs = ops.einsum("boh,bhwc->bowc", rows, images)
+            outputs = ops.einsum("bpw,bowc->bopc", cols, outputs)
         elif (image_height, image_width) == (self.height, self.width):
             outputs = images
         else:

@@ -76,6 +76,23 @@ def test_custom_layer_as_augment():
     assert next(iter(ds))[0].shape == (4, 6, 6, 3)
 
 
+def test_random_shift_stand_in_for_tf_data_under_other_backends(monkeypatch):
+    from kerasrecipes.data.pipeline import _tf_data_step
+    from kerasrecipes.layers import RandomShift
+
+    shift = RandomShift((2, 1), fill_value=-1.0, seed=3)
+    assert _tf_data_step(shift, 8, 10) is shift  # TensorFlow runs the layer itself
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    stand_in = _tf_data_step(shift, 8, 10)
+    assert isinstance(stand_in, keras.layers.RandomTranslation)
+    assert (stand_in.height_factor, stand_in.width_factor) == (0.25, 0.1)  # pixels over the size
+    x = np.random.default_rng(0).uniform(0.5, 1.0, size=(32, 8, 10, 1)).astype("float32")
+    out = np.asarray(stand_in(x, training=True))
+    for src, dst in zip(x, out):  # a whole-pixel shift within (2, 1), filled with -1
+        padded = np.pad(src, ((2, 2), (1, 1), (0, 0)), constant_values=-1.0)
+        assert any(np.array_equal(padded[oy: oy + 8, ox: ox + 10], dst) for oy in range(5) for ox in range(3))
+
+
 @pytest.mark.parametrize(
     "kwargs, argument",
     [({"batch_size": 0}, "batch_size"), ({"mixup": 0.0}, "mixup"), ({"cutmix": -1}, "cutmix"),

@@ -64,6 +64,42 @@ def test_upsampling_crop_and_unbatched_input():
     assert out.min() >= image.min() - 1e-6 and out.max() <= image.max() + 1e-6
 
 
+def _bilinear(image, ys, xs):
+    """numpy reference: bilinear samples of `image` (H, W, C) at rows `ys` and columns `xs`, edges repeated."""
+    h, w = image.shape[:2]
+    ys, xs = np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)
+    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    fy, fx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
+    top = image[y0][:, x0] * (1 - fx) + image[y0][:, x1] * fx
+    bottom = image[y1][:, x0] * (1 - fx) + image[y1][:, x1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
+def test_matches_numpy_bilinear_for_a_fixed_box(monkeypatch):
+    images = np.random.default_rng(3).uniform(size=(2, 10, 12, 3)).astype("float32")
+    layer = RandomResizedCrop(8, 6)
+    boxes = [np.array(v, "float32") for v in ([1.3, 0.0], [0.5, 2.2], [7.0, 10.0], [9.0, 8.0])]
+    monkeypatch.setattr(layer, "_sample_boxes", lambda *args: boxes)  # top, left, box_h, box_w
+    out = np.asarray(layer(images, training=True))
+    for b in range(2):
+        top, left, box_h, box_w = (float(v[b]) for v in boxes)
+        ys = top + (np.arange(8) + 0.5) * box_h / 8 - 0.5
+        xs = left + (np.arange(6) + 0.5) * box_w / 6 - 0.5
+        np.testing.assert_allclose(out[b], _bilinear(images[b], ys, xs), atol=1e-5)
+
+
+def test_fits_with_xla():
+    # jit_compile=True is honoured and compiles (affine_transform, which it replaced, has no XLA kernel on TF).
+    model = keras.Sequential([keras.Input((10, 10, 1)), RandomResizedCrop(12, 12, scale=(0.5, 1.0), seed=0),
+                              RandomResizedCrop(8, 8, interpolation="nearest", seed=1), keras.layers.Flatten(),
+                              keras.layers.Dense(2)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=True)
+    assert model.jit_compile is True
+    x = np.random.default_rng(4).uniform(size=(6, 10, 10, 1)).astype("float32")
+    assert np.isfinite(model.fit(x, np.arange(6) % 2, batch_size=4, epochs=1, verbose=0).history["loss"][0])
+
+
 def test_round_trip_through_keras_file(tmp_path):
     model = keras.Sequential([keras.Input((12, 12, 3)), RandomResizedCrop(8, 8, scale=(0.3, 1.0), seed=2)])
     path = str(tmp_path / "c.keras")
