@@ -8,8 +8,6 @@ and `fashion_mnist_94` are the measured ones (`benchmarks/time_to_accuracy.py`,
 BENCHMARKS.md).
 """
 
-import dataclasses
-
 from kerasrecipes.recipe import FitResult, Recipe
 
 __all__ = ["Recipe", "FitResult", "RECIPES", "get", "factory", "fashion_mnist_fast", "fashion_mnist_94"]

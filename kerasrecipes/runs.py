@@ -65,7 +65,7 @@ class EpochLog(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.rows = _read_rows(self.path)
-        self.seconds = _io.read_json(self.seconds_path) if os.path.exists(self.seconds_path) else []
+        self.seconds = _io.read_json_or_none(self.seconds_path) or []  # damaged: the resumed epochs rewrite it
         self._trimmed = False
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -88,7 +88,9 @@ class EpochLog(keras.callbacks.Callback):
 def _read_rows(path):
     if not os.path.exists(path):
         return []
-    history = _io.read_json(path)
+    history = _io.read_json_or_none(path)
+    if not isinstance(history, dict):  # damaged: the resumed run writes it again from the epochs it trains
+        return []
     n = len(history.get("epoch", []))
     return [{key: values[i] for key, values in history.items() if i < len(values)} for i in range(n)]
 
@@ -348,7 +350,7 @@ def _fit_and_write(out, recipe, data, training, val, record, verbose, log):
         training.fit(initial_epoch=start, validation_data=recipe.eval_data(x_val, y_val), epochs=recipe.epochs,
                      callbacks=callbacks, verbose=verbose)
     history = diagnose.load_history(os.path.join(out, HISTORY_FILE))
-    seconds = _io.read_json(epoch_log.seconds_path) if os.path.exists(epoch_log.seconds_path) else []
+    seconds = _io.read_json_or_none(epoch_log.seconds_path) or []
     _io.save_keras(net, os.path.join(out, "model.keras"))
     timing = compile_estimate(seconds)
 

@@ -1,5 +1,7 @@
 """The fit core: batches shuffled per (seed, epoch), augmentation and mixing inside the step, the execution plan."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -149,3 +151,18 @@ def test_search_workers_share_a_gpu_by_memory_fraction():
     own = parallel.Parallel(workers=2, gpus=[0, 1], port=1)
     assert parallel.child_env(own, "tuner1", 1)["CUDA_VISIBLE_DEVICES"] == "1"
     assert "XLA_PYTHON_CLIENT_MEM_FRACTION" not in parallel.child_env(own, "tuner1", 1)
+
+
+@pytest.mark.parametrize("damage", [b"", b"{\"epoch\": [1, 2", b"\x00\xff garbage"])
+def test_a_damaged_history_or_epoch_seconds_starts_those_logs_afresh(tmp_path, damage):
+    from kerasrecipes.runs import EpochLog
+
+    (tmp_path / "backup").mkdir()
+    (tmp_path / "history.json").write_bytes(damage)
+    (tmp_path / "backup" / "epoch_seconds.json").write_bytes(damage)
+    log = EpochLog(tmp_path / "history.json")
+    log.on_train_begin()
+    assert log.rows == [] and log.seconds == []
+    log.on_epoch_begin(0)
+    log.on_epoch_end(0, {"loss": 1.5})
+    assert json.loads((tmp_path / "history.json").read_text())["epoch"] == [1]

@@ -11,6 +11,7 @@ from kerasrecipes.tuning.cli import add_search_parser
 from kerasrecipes.tuning.cli import cli_main
 from kerasrecipes.tuning.cli import run_search
 from kerasrecipes.tuning.hypermodels import FunctionHyperModel
+from kerasrecipes.tuning.hypermodels import RecipeHyperModel
 from kerasrecipes.tuning.hypermodels import SpaceHyperModel
 from kerasrecipes.tuning.parallel import Parallel
 from kerasrecipes.tuning.plots import plot_search
@@ -32,6 +33,8 @@ from kerasrecipes.tuning.space import Param
 from kerasrecipes.tuning.space import SearchSpace
 from kerasrecipes.tuning.space import Uniform
 from kerasrecipes.tuning.space import default_mlp_space
+from kerasrecipes.tuning.space import default_recipe_space
+from kerasrecipes.tuning.space import recipe_space
 from kerasrecipes.tuning.space import default_vgg_space
 from kerasrecipes.tuning.stage import SearchError
 from kerasrecipes.tuning.stage import StageJob

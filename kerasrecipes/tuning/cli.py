@@ -89,9 +89,9 @@ def configure_parser(parser):
                              "epoch (MedianStoppingRule, after 2 warm-up epochs and 3 completed trials)")
     parser.add_argument("--no-plots", action="store_true", help="Do not write the PNG plots")
     parser.add_argument("--quiet", action="store_true", help="No progress lines on stderr")
-    from kerasrecipes import cli as main_cli
+    from kerasrecipes._recipe_args import _add_recipe_flags
 
-    main_cli._add_recipe_flags(parser, SEARCH_RECIPE, exclude=NOT_RECIPE_FLAGS)
+    _add_recipe_flags(parser, SEARCH_RECIPE, exclude=NOT_RECIPE_FLAGS)
     return parser
 
 
@@ -225,10 +225,10 @@ def _base_recipe(args):
         if given:
             raise ValueError(f"--{given[0]} sets the base recipe of --model recipe. Received --model {args.model}")
         return None, None
-    from kerasrecipes import cli as main_cli
     from kerasrecipes import presets
+    from kerasrecipes._recipe_args import recipe_from_args
 
-    name, overrides = main_cli.recipe_from_args(args, SEARCH_RECIPE)
+    name, overrides = recipe_from_args(args, SEARCH_RECIPE)
     for field in NOT_RECIPE_FLAGS:
         if field in overrides and getattr(args, "config", None):
             raise ValueError(f"--config sets {field!r}, which the search sets itself (--{field}); remove it "
@@ -250,7 +250,7 @@ def train_command(args, config_path):
     """The `kerasrecipes train` line that retrains a recipe file on this search's data."""
     import shlex
 
-    from kerasrecipes.cli import data_flags_line
+    from kerasrecipes._recipe_args import data_flags_line
 
     out = os.path.join(os.path.dirname(config_path) or ".", "best")
     return f"kerasrecipes train --config {shlex.quote(config_path)} {data_flags_line(args)} --out {shlex.quote(out)}"
