@@ -399,8 +399,13 @@ class Recipe:
             normalization: `(mean, variance)` for `normalize` (`None`: computed from `x`).
         """
         from kerasrecipes import execution
+        from kerasrecipes.data._checks import check_array, check_labels
 
-        x = np.asarray(x)
+        x = check_array(x, "x", ranks=(4,))  # numeric, non-empty, finite images (N, H, W, C)
+        if tuple(x.shape[1:]) != tuple(self.input_shape):
+            raise ValueError(f"x must be images of the recipe's input_shape {tuple(self.input_shape)}. "
+                             f"Received x of shape {x.shape}")
+        y = check_labels(y, "y", length=len(x), num_classes=self.num_classes)
         plan = plan or execution.plan(self)
         if self.normalize and normalization is None:
             normalization = data_statistics(x)
