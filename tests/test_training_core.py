@@ -166,3 +166,17 @@ def test_a_damaged_history_or_epoch_seconds_starts_those_logs_afresh(tmp_path, d
     log.on_epoch_begin(0)
     log.on_epoch_end(0, {"loss": 1.5})
     assert json.loads((tmp_path / "history.json").read_text())["epoch"] == [1]
+
+
+def test_recipe_fit_checks_its_data_before_any_work():
+    recipe = presets.fashion_mnist_fast(filters=(4,), convs_per_stage=1, input_shape=(8, 8, 1), num_classes=2)
+    x = np.random.default_rng(0).random((16, 8, 8, 1)).astype("float32")
+    y = np.arange(16) % 2
+    nan = x.copy()
+    nan[0, 0, 0, 0] = np.nan
+    for args, message in (((x, y + 5), "y has labels outside 0..1"), ((nan, y), "x contains 1 non-finite"),
+                          ((x[..., 0], y), "x must have rank 4"), ((x[:0], y[:0]), "x is empty"),
+                          ((x, y[:5]), "y has 5 labels but x has 16"), (("images", y), "x must hold"),
+                          ((np.zeros((16, 9, 9, 1)), y), r"input_shape \(8, 8, 1\)")):
+        with pytest.raises(ValueError, match=message):
+            recipe.fit(*args)
