@@ -464,7 +464,9 @@ def sanity_check(
                          f"Received checks={checks!r}")
     if not getattr(model, "built", False) or not model.trainable_variables:
         raise ValueError(f"model must be a built Keras model with trainable weights. Received {model!r:.80}")
-    x, y = np.asarray(x), np.asarray(y)
+    from kerasrecipes.data._checks import check_array
+
+    x, y = check_array(x, "x"), np.asarray(y)  # numeric, non-empty, finite
     if len(x) != len(y) or len(x) == 0:
         raise ValueError(f"x and y need the same, non-zero number of examples. Received {len(x)} and {len(y)}")
     if num_classes is None:
