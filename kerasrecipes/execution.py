@@ -54,6 +54,14 @@ def enable_compile_cache() -> str | None:
     return folder
 
 
+def device() -> str:
+    """The device a run trains on, in words (`"CPU (2 cores)"`, `"GPU (compute capability 9.0)"`)."""
+    from kerasrecipes import precision
+
+    gpu = precision.gpu_capability()
+    return f"GPU (compute capability {gpu[0]}.{gpu[1]})" if gpu else f"CPU ({os.cpu_count()} cores)"
+
+
 def accelerators() -> list:
     """The accelerators the backend sees (GPUs, TPUs), as backend device objects or names; empty on a CPU."""
     backend = keras.backend.backend()
@@ -141,9 +149,11 @@ def plan(recipe) -> ExecutionPlan:
 
     Data parallelism (JAX only: `keras.distribution.DataParallel`) is on when
     the recipe allows it (`data_parallel`) and more than one device is seen.
-    """
-    from kerasrecipes import precision as _precision
 
+    Example:
+    >>> plan(kerasrecipes.presets.fashion_mnist_fast()).line()
+    'on CPU (2 cores) (tensorflow) in float32 (...); input host (no accelerator)'
+    """
     policy, reason = recipe.policy()
     path, why = input_path(recipe.input)
     backend = keras.backend.backend()
@@ -151,8 +161,6 @@ def plan(recipe) -> ExecutionPlan:
     parallel = bool(recipe.data_parallel) and backend == "jax" and devices > 1
     if parallel and path == "device":
         path, why = "host", "data-parallel: each batch is split over the devices as it is copied"
-    gpu = _precision.gpu_capability()
-    where = f"GPU (compute capability {gpu[0]}.{gpu[1]})" if gpu else f"CPU ({os.cpu_count()} cores)"
-    return ExecutionPlan(backend=backend, device=where, precision=policy, precision_reason=reason, input=path,
+    return ExecutionPlan(backend=backend, device=device(), precision=policy, precision_reason=reason, input=path,
                          input_reason=why, devices=devices, data_parallel=parallel,
                          compile_cache=enable_compile_cache())

@@ -313,10 +313,9 @@ class Recipe:
     def training_model(self, net: keras.Model) -> keras.Model:
         """`net` wrapped with this recipe's augmentation, MixUp and CutMix inside the compiled step.
 
-        A `kerasrecipes.models.Augmented` (uint8 batches scaled in the step,
-        then augmented and mixed); `net` itself when there is nothing to add
-        but the scaling, which `Augmented` also does, so it is always wrapped.
-        Save and evaluate `net`; train the returned model.
+        A `kerasrecipes.models.Augmented`: uint8 batches scaled in the step,
+        then augmented and mixed. Always a wrapper, even with nothing to add
+        but the scaling. Save and evaluate `net`; train the returned model.
         """
         from kerasrecipes.models.augmented import Augmented
 
@@ -397,6 +396,11 @@ class Recipe:
             x, y: The training images (uint8 or [0, 1] float) and integer labels.
             plan: The `execution.ExecutionPlan`; `None` plans for this machine.
             normalization: `(mean, variance)` for `normalize` (`None`: computed from `x`).
+
+        Example:
+        >>> training = recipe.prepare(x_train, y_train)
+        >>> history = training.fit(epochs=recipe.epochs, validation_data=recipe.eval_data(x_val, y_val))
+        >>> training.net.save("net.keras")
         """
         from kerasrecipes import execution
         from kerasrecipes.data._checks import check_array, check_labels
@@ -498,12 +502,9 @@ def check_fields(names, *, what="Recipe", cli_only=False, values=None):
 
 def one_hot(y, num_classes) -> np.ndarray:
     """Integer labels to float32 one-hot rows (the recipes' loss is the label-smoothed categorical one)."""
-    y = np.asarray(y)
-    if y.ndim != 1 or y.dtype.kind not in "iu":
-        raise ValueError(f"y must be integer labels (N,). Received y of shape {y.shape}, dtype {y.dtype}")
-    if len(y) and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(f"y must lie in [0, {num_classes}). Received labels {int(y.min())}..{int(y.max())}")
-    return np.eye(num_classes, dtype=np.float32)[y]
+    from kerasrecipes.data._checks import check_labels
+
+    return np.eye(num_classes, dtype=np.float32)[check_labels(y, "y", num_classes=num_classes)]
 
 
 def _all_layers(layer):

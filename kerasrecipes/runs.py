@@ -164,14 +164,6 @@ def _versions():
     return versions
 
 
-def device():
-    """The device a run trains on, in words (`"CPU (2 cores)"`, `"GPU (compute capability 9.0)"`)."""
-    from kerasrecipes import precision
-
-    gpu = precision.gpu_capability()
-    return f"GPU (compute capability {gpu[0]}.{gpu[1]})" if gpu else f"CPU ({os.cpu_count()} cores)"
-
-
 def _differences(old, new):
     return [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
 

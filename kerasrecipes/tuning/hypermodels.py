@@ -30,6 +30,10 @@ class RecipeHyperModel(kt.HyperModel):
         num_classes: Number of classes.
         normalization: `(mean, variance)` of the training images for a
             recipe with `normalize`, else `None`.
+
+    Example (what `random_search` builds for a `recipe_space`):
+    >>> hypermodel = RecipeHyperModel(recipe_space(presets.factory(), base_lr=LogUniform(1e-4, 1e-2)),
+    ...                               (28, 28, 1), 10)
     """
 
     def __init__(self, space, input_shape, num_classes, normalization=None):
@@ -55,11 +59,14 @@ class RecipeHyperModel(kt.HyperModel):
         return recipe.training_model(recipe.build_model(self.normalization))
 
     def fit(self, hp, model, x, y, *, epochs=1, validation_data=None, callbacks=(), verbose=0, **kwargs):
+        import dataclasses
+
         from kerasrecipes import execution
         from kerasrecipes.recipe import Training
 
         recipe = self.recipe(hp, epochs)
-        plan = execution.plan(recipe)
+        # A search runs trials side by side (workers), not one trial over several devices: no data parallelism.
+        plan = dataclasses.replace(execution.plan(recipe), data_parallel=False)
         batches = recipe.train_data(x, y, plan=plan)
         recipe.compile(model, len(batches))
         val = None if validation_data is None else recipe.eval_data(*validation_data)
