@@ -54,24 +54,28 @@ class EpochLog(keras.callbacks.Callback):
     (a kill can leave half a row, and a resumed run repeats the epochs trained
     after the last backup). This keeps one value per metric per epoch, a
     1-based `epoch` column as Keras prints it, drops the epochs a resumed
-    `fit` trains again, and records each epoch's seconds in
-    `backup/epoch_seconds.json` beside it. List it before the backup callback.
+    `fit` trains again, and records each epoch's wall and CPU seconds (the
+    process's CPU time, all threads) in `backup/epoch_seconds.json` and
+    `backup/epoch_cpu_seconds.json`. List it before the backup callback.
     """
 
     def __init__(self, path):
         super().__init__()
         self.path = str(path)
         self.seconds_path = os.path.join(os.path.dirname(self.path), BACKUP_DIR, "epoch_seconds.json")
+        self.cpu_seconds_path = os.path.join(os.path.dirname(self.path), BACKUP_DIR, "epoch_cpu_seconds.json")
 
     def on_train_begin(self, logs=None):
         self.rows = _read_rows(self.path)
         self.seconds = _io.read_json_or_none(self.seconds_path) or []  # damaged: the resumed epochs rewrite it
+        self.cpu_seconds = _io.read_json_or_none(self.cpu_seconds_path) or []
         self._trimmed = False
 
     def on_epoch_begin(self, epoch, logs=None):
         if not self._trimmed:  # a resumed fit starts at `epoch`: what was logged after it is trained again
             self.rows, self.seconds, self._trimmed = self.rows[:epoch], self.seconds[:epoch], True
-        self._start = time.perf_counter()
+            self.cpu_seconds = self.cpu_seconds[:epoch]
+        self._start, self._cpu_start = time.perf_counter(), time.process_time()
 
     def on_epoch_end(self, epoch, logs=None):
         row = {"epoch": epoch + 1}
@@ -81,7 +85,9 @@ class EpochLog(keras.callbacks.Callback):
             row.pop("lr", None)  # one learning-rate column: Keras's own
         self.rows = self.rows[:epoch] + [row]
         self.seconds = self.seconds[:epoch] + [round(time.perf_counter() - self._start, 3)]
+        self.cpu_seconds = self.cpu_seconds[:epoch] + [round(time.process_time() - self._cpu_start, 3)]
         _io.write_json(self.seconds_path, self.seconds)
+        _io.write_json(self.cpu_seconds_path, self.cpu_seconds)
         _io.write_json(self.path, rows_to_history(self.rows))
 
 
@@ -343,6 +349,7 @@ def _fit_and_write(out, recipe, data, training, val, record, verbose, log):
                      callbacks=callbacks, verbose=verbose)
     history = diagnose.load_history(os.path.join(out, HISTORY_FILE))
     seconds = _io.read_json_or_none(epoch_log.seconds_path) or []
+    cpu_seconds = _io.read_json_or_none(epoch_log.cpu_seconds_path) or []
     _io.save_keras(net, os.path.join(out, "model.keras"))
     timing = compile_estimate(seconds)
 
@@ -364,7 +371,8 @@ def _fit_and_write(out, recipe, data, training, val, record, verbose, log):
         "dataset": data.name, "train_images": n_fit, "validation_images": len(x_val),
         "test_images": len(x_test), "epochs_run": len(history[monitor]),
         "best_epoch": int(np.argmin(finite)) + 1, "best_monitor": monitor,
-        "train_seconds": round(float(sum(seconds)), 1), **timing, "test_accuracy": results,
+        "train_seconds": round(float(sum(seconds)), 1), "train_cpu_seconds": round(float(sum(cpu_seconds)), 1),
+        **timing, "test_accuracy": results,
         "ensemble_members_epochs": [m.epoch for m in ensemble_cb.members] if ensemble_cb else [],
         "findings": [f.name for f in diagnosis.findings],
     }
