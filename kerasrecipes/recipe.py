@@ -191,9 +191,26 @@ class Recipe:
 
         return schedules.scale_lr(self.base_lr, self.batch_size, self.base_batch_size)
 
+    def base_lr_for(self, learning_rate: float) -> float:
+        """The `base_lr` that gives `learning_rate` at this batch size (the linear scaling rule, inverted).
+
+        An LR range test measures an LR at the batch size it ran with; a recipe
+        stores the LR at `base_batch_size`.
+        """
+        return float(learning_rate) * self.base_batch_size / self.batch_size
+
     def to_dict(self) -> dict:
         """The recipe as a JSON-ready dict (tuples as lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    def fields(self) -> dict:
+        """`to_dict()` less the fields a run takes from its data (`input_shape`, `num_classes`): what a
+        `--config` file holds."""
+        return {k: v for k, v in self.to_dict().items() if k not in ("input_shape", "num_classes")}
+
+    def loss(self) -> keras.losses.Loss:
+        """The categorical cross-entropy with this recipe's `label_smoothing` (labels are one-hot)."""
+        return keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
 
     def stage_plan(self) -> tuple:
         """`(filters, convs_per_stage)` as the model is built: the arch's table filled in where `None`."""
@@ -293,8 +310,7 @@ class Recipe:
 
         optimizer = optimizers.build(self.optimizer, self.lr_schedule(steps_per_epoch), momentum=self.momentum,
                                      weight_decay=self.weight_decay)
-        model.compile(optimizer, keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing),
-                      metrics=["accuracy"], jit_compile=self.jit_compile)
+        model.compile(optimizer, self.loss(), metrics=["accuracy"], jit_compile=self.jit_compile)
         if self.jit_compile != False and keras.backend.backend() == "jax" and not model.jit_compile:  # noqa: E712
             refused = sorted({layer.name for layer in _all_layers(model) if not layer.supports_jit})
             # Keras's "auto" turns XLA off silently when one layer refuses it: the whole step then runs op by op.

@@ -156,6 +156,41 @@ def _data_record(data, n_fit, n_val):
             "input_shape": list(data.input_shape), "class_names": list(data.class_names)}
 
 
+def run_data(state):
+    """The `ImageData` a run trained on, loaded again from its `run.json` record (`state`).
+
+    The named dataset, or the folder with its recorded files and split
+    (`datasets.from_source`), cut to the run's own sizes: the first
+    `train_images + validation_images` training and `test_images` test images
+    (fewer than the dataset's when the run was cut down, as
+    `KERASRECIPES_SMOKE=1` does). With the recipe's seed and `val_fraction`,
+    `runs.train` then splits it as the run did. A `ValueError` when the data
+    cannot be had again.
+    """
+    from kerasrecipes import datasets
+    from kerasrecipes.datasets.load import NAMES
+
+    record = (state or {}).get("data") or {}
+    name = record.get("name")
+    if name in NAMES:
+        data = datasets.load(name)
+    elif (state or {}).get("data_source"):
+        data = datasets.from_source(state["data_source"])
+    else:
+        raise ValueError(f"the run's data {name!r} is neither a named dataset nor a recorded folder")
+    n = (record.get("train_images") or 0) + (record.get("validation_images") or 0) or len(data.x_train)
+    m = record.get("test_images") or len(data.x_test)
+    if n > len(data.x_train) or m > len(data.x_test):
+        raise ValueError(f"the run trained on {n} training and {m} test images of {name!r}, which now has "
+                         f"{len(data.x_train)} and {len(data.x_test)}")
+    return dataclasses.replace(data, x_train=data.x_train[:n], y_train=data.y_train[:n], x_test=data.x_test[:m],
+                               y_test=data.y_test[:m])
+
+
+def to_unit_range(x):
+    return x.astype("float32") / np.float32(255.0) if x.dtype == np.uint8 else x
+
+
 def _versions():
     from kerasrecipes._version import __version__
 
@@ -198,7 +233,7 @@ def _remove_temp_files(out):
 
 # -- the run ------------------------------------------------------------------------------------------------------
 
-def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, recipe_name=None):
+def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, recipe_name=None, parent=None):
     """Train `recipe` on `data` end to end and write everything into the directory `out`.
 
     Args:
@@ -212,6 +247,8 @@ def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, r
         verbose: Keras's fit verbosity (0, 1 or 2). Defaults to `1`.
         log: Where one-line messages go. Defaults to `print`.
         recipe_name: The name the recipe came from, recorded in `run.json`.
+        parent: The run directory this run follows (`kerasrecipes next`),
+            recorded in `run.json` as `parent`. Defaults to `None`.
 
     Returns:
         The summary dict also written to `out/summary.json`: test accuracy of
@@ -284,7 +321,8 @@ def train(out, recipe: Recipe, data, *, overwrite=False, verbose=1, log=print, r
     if unfinished:
         _remove_temp_files(target)  # what a kill left halfway through an atomic write
     record = {"status": "running", "started": state["started"] if unfinished else _now(), "finished": None,
-              "recipe_name": recipe_name, "recipe": resolved.to_dict(), "precision": plan.precision,
+              "recipe_name": recipe_name, "parent": None if parent is None else os.fspath(parent),
+              "recipe": resolved.to_dict(), "precision": plan.precision,
               "precision_reason": plan.precision_reason, "device": plan.device, "execution": plan.to_dict(),
               "data": data_record,
               "data_source": data.source,  # a folder's files and split, so `report` can load its test set again
@@ -353,7 +391,7 @@ def _fit_and_write(out, recipe, data, training, val, record, verbose, log):
     _io.save_keras(net, os.path.join(out, "model.keras"))
     timing = compile_estimate(seconds)
 
-    x_test = data.x_test.astype("float32") / np.float32(255.0) if data.x_test.dtype == np.uint8 else data.x_test
+    x_test = to_unit_range(data.x_test)
     results = {"single": _accuracy(recipe.predict(net, x_test, tta=False), data.y_test)}
     if recipe.tta_flips and recipe.flip:
         results["single + TTA flips"] = _accuracy(recipe.predict(net, x_test, tta=True), data.y_test)
@@ -447,25 +485,15 @@ def write_report(out, *, model=None, x_test=None, y_test=None, state=None, summa
         summary = _io.read_json(os.path.join(out, "summary.json"))
     class_names = (state.get("data") or {}).get("class_names")
     if model is None and os.path.exists(os.path.join(out, "model.keras")):
-        from kerasrecipes import datasets
-        from kerasrecipes.datasets.load import NAMES
-
-        name = (state.get("data") or {}).get("name")
-        loaded = None
-        if name in NAMES:
-            loaded = datasets.load(name)
-        elif state.get("data_source"):  # a folder: the same files and split again, if they are still there
-            try:
-                loaded = datasets.from_source(state["data_source"])
-            except ValueError as e:
-                print(f"note: the test images of {name} cannot be loaded again ({str(e).splitlines()[0]}); "
-                      "the report has no confusion matrix")
+        try:
+            loaded = run_data(state)
+        except ValueError as e:
+            print(f"note: the test images of the run cannot be loaded again ({str(e).splitlines()[0]}); "
+                  "the report has no confusion matrix")
+            loaded = None
         if loaded is not None:
             model = keras.saving.load_model(os.path.join(out, "model.keras"))
-            # The run's own test images: the first `test_images` (fewer than the dataset's when the run
-            # was cut down, as KERASRECIPES_SMOKE=1 does), so the page matches summary.json.
-            n = (state.get("data") or {}).get("test_images") or len(loaded.x_test)
-            x_test, y_test = loaded.x_test[:n].astype("float32") / np.float32(255.0), loaded.y_test[:n]
+            x_test, y_test = to_unit_range(loaded.x_test), loaded.y_test
     kwargs = {}
     if model is not None:
         kwargs = {"model": model, "x": x_test, "y": y_test, "class_names": class_names,

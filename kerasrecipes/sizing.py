@@ -11,7 +11,6 @@ Keras, keras-tuner, fastai and timm size nothing to the data or the clock;
 this is what it adds.
 """
 
-import argparse
 import dataclasses
 import math
 import time
@@ -232,29 +231,3 @@ def _describe(recipe):
     h, w, c = recipe.input_shape
     return (f"{h}x{w}x{c}, filters {'-'.join(map(str, recipe.filters))}, batch {recipe.batch_size}, "
             f"augment {recipe.augment}")
-
-
-def _minutes(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number of minutes (fractions allowed), got {text!r}")
-    return value
-
-
-def add_arguments(parser):
-    """Adds `--minutes M` to an argparse parser (or group); returns it."""
-    parser.add_argument("--minutes", type=_minutes, metavar="M", default=None,
-                        help="train the recipe sized to the data and to M minutes on this machine "
-                        "(kerasrecipes.sizing.for_data: it times a few steps first; fractions allowed)")
-    return parser
-
-
-def from_args(args, data, **overrides):
-    """`for_data` for an `ImageData` when `--minutes` was given, else `None`."""
-    minutes = getattr(args, "minutes", None)
-    if minutes is None:
-        return None
-    return for_data(data.input_shape, data.num_classes, len(data.x_train), minutes=minutes, **overrides)

@@ -60,6 +60,7 @@ def test_bad_flags_exit_2_with_one_line_and_write_nothing(args, needle, tmp_path
 
 def test_flags_are_the_recipe_fields():
     from kerasrecipes import cli, presets
+    from kerasrecipes.cli import flags, train
     from kerasrecipes.recipe import Recipe
 
     assert set(cli.RECIPE_NAMES) == set(presets.RECIPES)
@@ -67,7 +68,7 @@ def test_flags_are_the_recipe_fields():
     args = parser.parse_args(["train", "--out", "o", "--recipe", "fashion_mnist_fast", "--filters", "8,16",
                               "--convs-per-stage", "1", "--dense-units", "", "--weight-decay", "none",
                               "--deterministic", "--flip", "false", "--jit-compile", "false", "--epochs", "3"])
-    name, overrides = cli.recipe_from_args(args, cli.TRAIN_RECIPE)
+    name, overrides = flags.recipe_from_args(args, train.TRAIN_RECIPE)
     recipe = presets.get(name, **overrides)
     assert name == "fashion_mnist_fast"
     assert (recipe.filters, recipe.convs_per_stage, recipe.dense_units, recipe.weight_decay) == ((8, 16), 1, (), None)
@@ -167,14 +168,15 @@ def test_lr_find_writes_json_and_report_renders_it(tmp_path, capsys, monkeypatch
 
 def test_config_file_then_flags_override_it(tmp_path):
     from kerasrecipes import cli
+    from kerasrecipes.cli import flags, train
 
     config = tmp_path / "settings.json"
     config.write_text(json.dumps({"recipe": "fashion_mnist_fast", "filters": [16, 32], "epochs": 3}))
     args = cli.build_parser().parse_args(["train", "--out", "o", "--config", str(config), "--epochs", "2"])
-    assert cli.recipe_from_args(args, cli.TRAIN_RECIPE) == ("fashion_mnist_fast", {"filters": (16, 32), "epochs": 2})
+    assert flags.recipe_from_args(args, train.TRAIN_RECIPE) == ("fashion_mnist_fast", {"filters": (16, 32), "epochs": 2})
     config.write_text(json.dumps({"epoch": 3}))
-    with pytest.raises(ValueError, match="unknown setting"):
-        cli.recipe_from_args(args, cli.TRAIN_RECIPE)
+    with pytest.raises(ValueError, match="unknown Recipe field\\(s\\) epoch in config file"):
+        flags.recipe_from_args(args, train.TRAIN_RECIPE)
 
 
 @pytest.mark.skipif(os.path.exists(os.path.expanduser("~/.keras/datasets/mnist.npz")), reason="mnist is cached here")

@@ -100,23 +100,26 @@ def test_real_measurement_and_a_natural_image_step():
 
 
 def test_minutes_flag():
+    from kerasrecipes.cli import flags
+
     parser = argparse.ArgumentParser()
-    sizing.add_arguments(parser)
+    flags.add_budget_flag(parser)
     assert parser.parse_args(["--minutes", "0.5"]).minutes == 0.5
-    assert sizing.from_args(parser.parse_args([]), data=None) is None
+    assert parser.parse_args([]).minutes is None
     for bad in ("0", "-1", "nan", "five"):
         with pytest.raises(SystemExit):
             parser.parse_args(["--minutes", bad])
 
 
-def test_from_args_sizes_to_the_data(monkeypatch):
+def test_minutes_flag_sizes_to_the_data(monkeypatch):
+    from kerasrecipes.cli import flags, train
     from kerasrecipes.datasets import ImageData
 
     _fake_clock(monkeypatch, {16: 0.01})
     data = ImageData(np.zeros((800, 32, 32, 3), np.uint8), np.zeros(800, np.uint8),
                      np.zeros((10, 32, 32, 3), np.uint8), np.zeros(10, np.uint8), ["a", "b", "c"], "x")
-    parser = sizing.add_arguments(argparse.ArgumentParser())
-    recipe = sizing.from_args(parser.parse_args(["--minutes", "1"]), data, log=None)
+    parser = flags.add_budget_flag(argparse.ArgumentParser())
+    recipe = train.budget_recipe(parser.parse_args(["--minutes", "1"]), data, {"log": None})
     assert recipe.input_shape == (32, 32, 3) and recipe.num_classes == 3 and recipe.batch_size == 32
 
 

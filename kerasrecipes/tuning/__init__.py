@@ -4,12 +4,9 @@ Split by role, as keras-tuner splits oracle from tuner: `space` (the ranges),
 `hypermodels` (what a trial builds), `oracles` and `tuners` (our keras-tuner
 subclasses), `results` (the table, read through the oracle's API), `stage`
 (`StageSpec`, `run_stage`), `runners` (in-process, local workers, cluster),
-`search` (the stages and their refinement), `cli` (`kerasrecipes search`).
+`search` (the stages and their refinement); the `kerasrecipes search` command is `kerasrecipes.cli.search`.
 """
 
-from kerasrecipes.tuning.cli import add_search_parser
-from kerasrecipes.tuning.cli import cli_main
-from kerasrecipes.tuning.cli import run_search
 from kerasrecipes.tuning.hypermodels import FunctionHyperModel
 from kerasrecipes.tuning.hypermodels import RecipeHyperModel
 from kerasrecipes.tuning.hypermodels import SpaceHyperModel

@@ -14,7 +14,7 @@ from PIL import Image
 
 from kerasrecipes import datasets
 from kerasrecipes.datasets import _headers
-from kerasrecipes.datasets import cli as data_cli
+from kerasrecipes.cli import flags as data_cli
 from kerasrecipes.datasets.example_folder import write_images
 
 folder_module = importlib.import_module("kerasrecipes.datasets.folder")
@@ -306,9 +306,9 @@ def test_headers_of_each_format(tmp_path):
 
 def test_cli_flags(clean):
     parser = argparse.ArgumentParser()
-    data_cli.add_arguments(parser)
+    data_cli.add_data_flags(parser)
     args = parser.parse_args(["--data", clean, "--image-size", "20,16", "--color-mode", "rgb"])
-    data = data_cli.from_args(args, log=lambda m: None)
+    data = data_cli.load_data(args, log=lambda m: None)
     assert data.input_shape == (20, 16, 3) and data.class_names == sorted(CLASSES)
     assert parser.parse_args(["--data", clean, "--image-size", "24"]).image_size == (24, 24)
     assert parser.parse_args([]).dataset == "sample"
@@ -317,4 +317,4 @@ def test_cli_flags(clean):
     with pytest.raises(SystemExit):
         parser.parse_args(["--data", clean, "--image-size", "0,4"])
     with pytest.raises(ValueError, match="--image-size, --test-dir apply only with --data DIR"):
-        data_cli.from_args(parser.parse_args(["--image-size", "8,8", "--test-dir", clean]))
+        data_cli.load_data(parser.parse_args(["--image-size", "8,8", "--test-dir", clean]))

@@ -1,10 +1,17 @@
-import argparse
 import csv
 import json
 
 import pytest
 
-from kerasrecipes.tuning import add_search_parser, cli_main, run_search
+from kerasrecipes.cli import main
+
+
+def cli_main(argv):
+    """`kerasrecipes search ARGV`, its exit status (argparse's exits included)."""
+    try:
+        return main(["search", *argv])
+    except SystemExit as e:
+        return e.code
 
 
 @pytest.mark.parametrize(
@@ -41,12 +48,13 @@ def test_help_explains_every_flag(capsys):
     assert "fashion_mnist" in out and "Resumable" in out
 
 
-def test_subcommand_parser_plugs_into_a_main_parser():
-    parser = argparse.ArgumentParser(prog="kerasrecipes")
-    add_search_parser(parser.add_subparsers(dest="command")).set_defaults(func=run_search)
-    args = parser.parse_args(["search", "--dataset", "sample", "--trials", "5", "--refine", "2", "--dir", "runs/x"])
+def test_search_flags_parse_in_the_main_parser():
+    from kerasrecipes.cli import build_parser, search
+
+    args = build_parser().parse_args(["search", "--dataset", "sample", "--trials", "5", "--refine", "2",
+                                      "--dir", "runs/x"])
     assert (args.command, args.dataset, args.trials, args.refine, args.dir) == ("search", "sample", 5, 2, "runs/x")
-    assert args.func is run_search and args.epochs == 3
+    assert args.func is search.run and args.epochs == 3
 
 
 def test_a_tiny_search_writes_results_and_plots_and_prints_the_best_as_json(capsys, tmp_path):

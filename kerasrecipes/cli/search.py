@@ -2,10 +2,10 @@
 
 Progress lines go to stderr; stdout gets one line, the best hyperparameters as
 JSON, so the command composes with `jq` and friends. Results (CSV, JSON) and
-plots (PNG) are written under `--dir`. The data flags are the ones every
-subcommand shares (`kerasrecipes.datasets.cli`); `KERASRECIPES_SMOKE=1` in the
-environment shrinks the search to a tiny one (`smoke_settings`), so the
-documented commands can be run as a test.
+plots (PNG) are written under `--dir`. The data and recipe flags are the ones
+every subcommand shares (`kerasrecipes.cli.flags`); `KERASRECIPES_SMOKE=1` in
+the environment shrinks the search to a tiny one (`kerasrecipes.cli.smoke`),
+so the documented commands can be run as a test.
 """
 
 import argparse
@@ -15,15 +15,14 @@ import json
 import os
 import sys
 
-from kerasrecipes._args import OneLineParser, non_negative_int, positive_int
-from kerasrecipes.datasets import cli as data_cli
+from kerasrecipes.cli import flags, smoke
+from kerasrecipes.cli.flags import non_negative_int, positive_int
 
 MODELS = ("recipe", "vgg", "mlp")
 SEARCH_RECIPE = "factory"  # the base recipe of `--model recipe`, as `kerasrecipes train`'s
 # The search's own flags of these names: --epochs per coarse trial, --seed of the sampling and the trials.
 NOT_RECIPE_FLAGS = ("epochs", "seed")
 BEST_RECIPE_FILE = "best_recipe.json"
-SMOKE = dict(trials=2, epochs=1, refine=1, refine_trials=1, train_size=384, val_size=128)  # KERASRECIPES_SMOKE=1
 
 DESCRIPTION = """\
 Log-space random search with keras-tuner, then --refine finer stages around the
@@ -33,9 +32,14 @@ Resumable: run the same command again after an interruption and it continues
 hyperparameters are printed to stdout as JSON."""
 
 
-def configure_parser(parser):
-    """Adds the search flags to `parser` (an `argparse.ArgumentParser`)."""
-    data_cli.add_arguments(parser)
+def add_parser(command):
+    """Registers `search` through `command(name, **kwargs) -> parser`; returns its parser."""
+    parser = command("search", help="log-space random search with coarse-to-fine refinement",
+                     description=DESCRIPTION,
+                     epilog="Examples:\n  kerasrecipes search --dataset sample --trials 30 --epochs 3 --refine 2 "
+                     "--dir runs/fm\n  kerasrecipes search --dataset fashion_mnist --model mlp --trials 60 "
+                     "--epochs 2 --dir runs/mlp")
+    flags.add_data_flags(parser.add_argument_group("data"))
     parser.add_argument("--model", choices=MODELS, default="recipe",
                         help="What is searched: recipe (default_recipe_space around the recipe of --recipe, "
                              "--config and the recipe flags; the winner is written to best_recipe.json for "
@@ -60,7 +64,7 @@ def configure_parser(parser):
                         help="Training images taken from the start of the training split. Default: the "
                              "rest of the split after --val-size, at most 10000")
     parser.add_argument("--val-size", type=positive_int, default=None,
-                        help="Validation images, held out from the end of the training split "
+                        help="Validation images, held out from the training split, stratified by class "
                              "(the test split is never used for selection). Default: a fifth of the "
                              "split, at most 2000")
     parser.add_argument("--objective", default="val_accuracy",
@@ -89,27 +93,13 @@ def configure_parser(parser):
                              "epoch (MedianStoppingRule, after 2 warm-up epochs and 3 completed trials)")
     parser.add_argument("--no-plots", action="store_true", help="Do not write the PNG plots")
     parser.add_argument("--quiet", action="store_true", help="No progress lines on stderr")
-    from kerasrecipes._recipe_args import _add_recipe_flags
-
-    _add_recipe_flags(parser, SEARCH_RECIPE, exclude=NOT_RECIPE_FLAGS)
+    flags.add_recipe_flags(parser, SEARCH_RECIPE, exclude=NOT_RECIPE_FLAGS)
+    parser.set_defaults(func=run)
     return parser
 
 
-def add_search_parser(subparsers):
-    """Adds the `search` subcommand to an argparse `subparsers` object; returns its parser.
-
-    Example:
-    >>> sub = parser.add_subparsers(dest="command")
-    >>> add_search_parser(sub).set_defaults(func=run_search)
-    """
-    parser = subparsers.add_parser("search", help="log-space random search with coarse-to-fine refinement",
-                                   description=DESCRIPTION, allow_abbrev=False,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    return configure_parser(parser)
-
-
 def sizes(n, train_size=None, val_size=None, name="the dataset"):
-    """`(train_size, val_size)` for a training split of `n` images: the validation images from its end.
+    """`(train_size, val_size)` for a training split of `n` images.
 
     Defaults: a fifth of the split (at most 2000) for validation, the rest (at
     most 10000) for training.
@@ -123,37 +113,42 @@ def sizes(n, train_size=None, val_size=None, name="the dataset"):
 
 
 def smoke_settings(args):
-    """`KERASRECIPES_SMOKE=1`: the one place the search shrinks to 2 trials x 1 epoch on a few hundred images."""
-    if os.environ.get("KERASRECIPES_SMOKE") != "1":
+    """`KERASRECIPES_SMOKE=1`: 2 trials x 1 epoch on a few hundred images (`kerasrecipes.cli.smoke.SEARCH`)."""
+    if not smoke.on():
         return args
     small = argparse.Namespace(**vars(args))
-    small.trials = min(args.trials, SMOKE["trials"])
-    small.epochs = SMOKE["epochs"]
-    small.refine = min(args.refine, SMOKE["refine"])
-    small.refine_trials = SMOKE["refine_trials"]
-    small.smoke_sizes = (SMOKE["train_size"], SMOKE["val_size"])  # caps, applied to the dataset's own sizes
+    small.trials = min(args.trials, smoke.SEARCH["trials"])
+    small.epochs = smoke.SEARCH["epochs"]
+    small.refine = min(args.refine, smoke.SEARCH["refine"])
+    small.refine_trials = smoke.SEARCH["refine_trials"]
+    small.smoke_sizes = (smoke.SEARCH["train_images"], smoke.SEARCH["val_images"])  # caps on the dataset's sizes
     return small
 
 
-def _load(args, data=None):
+def split(args, data):
+    """`(x, y), (x_val, y_val)` of the search: a class-stratified validation part of the training split
+    (`kerasrecipes.data.train_val_split`, seeded by --seed or 0, so a resumed search sees the same images),
+    and the first --train-size images of the rest."""
     import numpy as np
 
-    data = data or data_cli.from_args(args)
+    from kerasrecipes.data import train_val_split
+
     train, val = sizes(len(data.x_train), args.train_size, args.val_size, data.name)
     caps = getattr(args, "smoke_sizes", None)
     if caps:  # KERASRECIPES_SMOKE=1: a few hundred images, or fewer when the dataset has fewer
         train, val = min(train, caps[0]), min(val, caps[1])
-    x = data.x_train
+    x = data.x_train if data.x_train.ndim == 4 else data.x_train[..., None]
     if args.model != "recipe":  # a recipe scales its uint8 images inside the training step
         x = x.astype("float32") / np.float32(255.0) if x.dtype == np.uint8 else x.astype("float32")
-    if x.ndim == 3:
-        x = x[..., None]
-    y = data.y_train.astype("int32")
-    return (x[:train], y[:train]), (x[len(x) - val:], y[len(y) - val:])
+    (x_fit, y_fit), (x_val, y_val) = train_val_split(x, data.y_train.astype("int32"), val / len(x),
+                                                     seed=args.seed if args.seed is not None else 0)
+    return (x_fit[:train], y_fit[:train]), (x_val, y_val)
 
 
-def run_search(args):
-    """Runs the search described by parsed `args`; returns the exit status (0; 2 for bad values; 1 if it failed)."""
+def run(args):
+    """Runs the search described by parsed `args`; returns the exit status (0; 1 if it failed).
+
+    A bad value is a `ValueError`, which `kerasrecipes.cli.main` prints in one line with exit status 2."""
     from kerasrecipes.tuning import parallel as parallel_module
     from kerasrecipes.tuning import search as search_module
     from kerasrecipes.tuning import space as space_module
@@ -166,8 +161,8 @@ def run_search(args):
         # resolved set-up (a bound port, a reached chief) is passed on, never resolved again.
         parallel = parallel_module.resolve(workers=args.workers, gpus=args.gpus, role=args.role, oracle=args.oracle)
         base_name, base = _base_recipe(args)
-        data = data_cli.from_args(args)
-        (x, y), (x_val, y_val) = _load(args, data)
+        data = flags.load_data(args)
+        (x, y), (x_val, y_val) = split(args, data)
         if base is not None:
             base = dataclasses.replace(base, input_shape=data.input_shape, num_classes=data.num_classes)
             space = space_module.default_recipe_space(base)
@@ -192,9 +187,6 @@ def run_search(args):
         refine_trials = args.refine_trials or max(1, args.trials // 3)
         for _ in range(args.refine):
             search.refine(top_k=args.top_k, max_trials=refine_trials)
-    except ValueError as e:
-        print(f"kerasrecipes search: error: {e}", file=sys.stderr)
-        return 2
     except SearchError as e:
         print(f"kerasrecipes search: error: {e}", file=sys.stderr)
         return 1
@@ -226,9 +218,8 @@ def _base_recipe(args):
             raise ValueError(f"--{given[0]} sets the base recipe of --model recipe. Received --model {args.model}")
         return None, None
     from kerasrecipes import presets
-    from kerasrecipes._recipe_args import recipe_from_args
 
-    name, overrides = recipe_from_args(args, SEARCH_RECIPE)
+    name, overrides = flags.recipe_from_args(args, SEARCH_RECIPE)
     for field in NOT_RECIPE_FLAGS:
         if field in overrides and getattr(args, "config", None):
             raise ValueError(f"--config sets {field!r}, which the search sets itself (--{field}); remove it "
@@ -240,9 +231,8 @@ def write_best_recipe(search, directory, name):
     """Writes the best trial's recipe as `directory/best_recipe.json` (what `train --config` reads); returns the path."""
     from kerasrecipes import _io
 
-    fields = {k: v for k, v in search.best_recipe().to_dict().items() if k not in ("input_shape", "num_classes")}
     path = os.path.join(directory, BEST_RECIPE_FILE)
-    _io.write_json(path, {"recipe": name, **fields})
+    _io.write_json(path, {"recipe": name, **search.best_recipe().fields()})
     return path
 
 
@@ -250,26 +240,5 @@ def train_command(args, config_path):
     """The `kerasrecipes train` line that retrains a recipe file on this search's data."""
     import shlex
 
-    from kerasrecipes._recipe_args import data_flags_line
-
     out = os.path.join(os.path.dirname(config_path) or ".", "best")
-    return f"kerasrecipes train --config {shlex.quote(config_path)} {data_flags_line(args)} --out {shlex.quote(out)}"
-
-
-def cli_main(argv=None):
-    """`kerasrecipes search ...` as a function: parses `argv` (without "search"), runs, returns the exit status.
-
-    Example:
-    >>> cli_main(["--dataset", "sample", "--trials", "4", "--epochs", "1", "--dir", "runs/demo"])
-    """
-    parser = configure_parser(OneLineParser(prog="kerasrecipes search", description=DESCRIPTION, allow_abbrev=False,
-                                             formatter_class=argparse.RawDescriptionHelpFormatter))
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else 2
-    return run_search(args)
-
-
-if __name__ == "__main__":
-    sys.exit(cli_main())
+    return f"kerasrecipes train --config {shlex.quote(config_path)} {flags.data_flags_line(args)} --out {shlex.quote(out)}"
