@@ -24,6 +24,9 @@ from kerasrecipes import runs
 from kerasrecipes import sizing
 from kerasrecipes import babysit
 from kerasrecipes import diagnose
+from kerasrecipes import proposal
+from kerasrecipes import loop
+from kerasrecipes import compare
 from kerasrecipes import experiments
 from kerasrecipes import plots
 from kerasrecipes import report

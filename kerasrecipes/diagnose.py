@@ -659,3 +659,32 @@ def diagnose(
     if layer_stats is not None:
         findings.extend(_check_layer_stats(layer_stats, dead, vanishing, exploding))
     return Diagnosis(findings, summary)
+
+
+def propose(history, recipe, *, lr_find=None, batch_losses=None, layer_stats=None, **thresholds):
+    """The next `Recipe` these curves point at: `diagnose`, then `kerasrecipes.proposal.propose`.
+
+    Args:
+        history: What `load_history` reads: a History, a dict of lists, a file
+            or a run directory.
+        recipe: The `Recipe` that produced `history`.
+        lr_find: An LR range test's suggested learning rate at the recipe's
+            batch size (a number, an `LRFinderResult` or its dict), used for an
+            LR finding instead of dividing or multiplying by 3.
+        batch_losses, layer_stats, **thresholds: As for `diagnose`.
+
+    Returns:
+        A `Proposal` (one change of a recipe field per finding, each with its
+        reason and source); falsy when the curves look healthy.
+
+    Example:
+    >>> from kerasrecipes.recipe import Recipe
+    >>> history = {"loss": [1.0, 0.5, 0.2, 0.1], "val_loss": [1.0, 0.8, 0.9, 1.2],
+    ...            "accuracy": [0.6, 0.8, 0.95, 0.99], "val_accuracy": [0.6, 0.7, 0.7, 0.68]}
+    >>> propose(history, Recipe(augment="light")).diff_lines()
+    ['augment: light -> standard (overfitting)']
+    """
+    from kerasrecipes import proposal
+
+    diagnosis = diagnose(history, batch_losses=batch_losses, layer_stats=layer_stats, **thresholds)
+    return proposal.propose(diagnosis, recipe, lr_find=lr_find)

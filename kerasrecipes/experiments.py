@@ -14,6 +14,7 @@ a long comparison in a notebook stays flat (`tests/test_memory_loops.py`).
 
 import html
 import math
+import os
 import time
 
 import keras
@@ -65,17 +66,22 @@ def _as_float(x):
 class Comparison:
     """Results of `compare`: a table, the histories, and overlaid learning curves.
 
+    Also what `kerasrecipes.compare.compare` returns for run directories.
+
     Attributes:
         table: One dict per variant: variant, params, seconds, final loss and
             metrics, best validation accuracy (or loss) and its epoch.
         histories: `{variant: history dict}`.
         title: What was compared.
+        differences: `{setting: [value per variant]}` for the settings that
+            differ between the variants (run directories' recipes); may be empty.
     """
 
-    def __init__(self, table, histories, title="comparison"):
+    def __init__(self, table, histories, title="comparison", differences=None):
         self.table = table
         self.histories = histories
         self.title = title
+        self.differences = dict(differences or {})
 
     @property
     def best(self):
@@ -96,18 +102,35 @@ class Comparison:
         return fig
 
     def to_dict(self):
-        return {"title": self.title, "table": self.table, "histories": self.histories}
+        return {"title": self.title, "table": self.table, "histories": self.histories,
+                "differences": self.differences}
+
+    def write_html(self, path) -> str:
+        """One self-contained HTML page: the table, the settings that differ and the curves overlaid.
+
+        Written atomically (a temp file, then renamed). Returns the path.
+        """
+        from kerasrecipes import _io, report
+
+        sections = [f"<h1>{html.escape(self.title)}</h1>", self._repr_html_()]
+        sections += ["<h2>Learning curves</h2>", report.figure_html(self.figure(), "learning curves overlaid")]
+        return _io.write_text(os.fspath(path), report.page(self.title, sections))
 
     def _columns(self):
-        preferred = ["variant", "params", "seconds", "loss", "val_loss", "accuracy", "val_accuracy",
-                     "best_val_accuracy", "best_epoch"]
+        preferred = ["variant", "status", "params", "seconds", "loss", "val_loss", "accuracy", "val_accuracy",
+                     "best_val_accuracy", "best_epoch", "epochs", "test single", "test flips", "test ensemble",
+                     "test ensemble + flips", "train seconds", "CPU seconds", "compile seconds", "parent"]
         present = [c for c in preferred if any(c in r for r in self.table)]
         return present + sorted({k for r in self.table for k in r} - set(present))
 
     @staticmethod
     def _cell(value):
+        if value is None:
+            return "-"
         if isinstance(value, float):
             return f"{value:.4g}"
+        if isinstance(value, (list, tuple)):
+            return ",".join(map(str, value))
         return str(value)
 
     def __repr__(self):
@@ -115,7 +138,11 @@ class Comparison:
         rows = [[self._cell(r.get(c, "")) for c in cols] for r in self.table]
         widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
         line = lambda cells: "  ".join(cell.ljust(w) for cell, w in zip(cells, widths))
-        return "\n".join([self.title, line(cols), line(["-" * w for w in widths])] + [line(r) for r in rows])
+        lines = [self.title, line(cols), line(["-" * w for w in widths])] + [line(r) for r in rows]
+        if self.differences:
+            lines.append("settings that differ: " + "; ".join(
+                f"{k}: {' / '.join(self._cell(v) for v in values)}" for k, values in self.differences.items()))
+        return "\n".join(lines)
 
     def _repr_html_(self):
         cols = self._columns()
@@ -123,7 +150,18 @@ class Comparison:
         body = "".join("<tr>" + "".join(f"<td>{html.escape(self._cell(r.get(c, '')))}</td>" for c in cols)
                        + "</tr>" for r in self.table)
         return (f"<div><p><b>{html.escape(self.title)}</b></p><table class='kr-compare'><thead><tr>{head}"
-                f"</tr></thead><tbody>{body}</tbody></table></div>")
+                f"</tr></thead><tbody>{body}</tbody></table>{self._differences_html()}</div>")
+
+    def _differences_html(self):
+        """The settings that differ, one row each and a column per variant ("" when none differ)."""
+        if not self.differences:
+            return ""
+        head = "".join(f"<th>{html.escape(str(r['variant']))}</th>" for r in self.table)
+        rows = "".join(f"<tr><th>{html.escape(k)}</th>"
+                       + "".join(f"<td>{html.escape(self._cell(v))}</td>" for v in values) + "</tr>"
+                       for k, values in self.differences.items())
+        return (f"<h2>Settings that differ</h2><table class='kr-differences'><thead><tr><th>setting</th>{head}"
+                f"</tr></thead><tbody>{rows}</tbody></table>")
 
 
 def _summarize(name, model, history, seconds):

@@ -2,7 +2,7 @@
 
 cs231n ("babysitting the learning process") and Wei describe one loop: look
 at the learning curves, change the one setting they point at, train again and
-check that it helped. `kerasrecipes.proposal.propose` reads a run's curves and
+check that it helped. `kerasrecipes.diagnose.propose` reads a run's curves and
 proposes the next `Recipe`; this module trains it:
 
 - `next_run(run_dir, out)` trains a run directory's proposal into `out` on the
@@ -24,35 +24,29 @@ import os
 from kerasrecipes import _io
 
 LOOP_FILE = "loop.json"
-PROPOSAL_FILE = "proposal.json"
 
 
 def _complete_run(run_dir):
     """`(state, history)` of a complete run directory; a one-line `ValueError` otherwise."""
     from kerasrecipes import diagnose, runs
 
-    run_dir = os.fspath(run_dir)
-    state = runs.read_state(run_dir) if os.path.isdir(run_dir) else None
-    if state is None or not os.path.exists(os.path.join(run_dir, runs.HISTORY_FILE)):
-        raise ValueError(f"{run_dir!r} is not a run directory of kerasrecipes (no {runs.STATE_FILE} and "
-                         f"{runs.HISTORY_FILE}). Received run_dir={run_dir!r}")
-    if state.get("status") != "complete":
-        raise ValueError(f"{run_dir!r} holds a run that is {state.get('status')!r}, not complete: finish it first "
-                         "(run its command again)")
-    return state, diagnose.load_history(os.path.join(run_dir, runs.HISTORY_FILE))
+    state = runs.run_directory(run_dir, complete=True)
+    return state, diagnose.load_history(os.path.join(os.fspath(run_dir), runs.HISTORY_FILE))
 
 
 def proposal_of(run_dir):
     """The `Proposal` of a complete run: its `proposal.json`, else proposed again from its history and recipe."""
-    from kerasrecipes.proposal import Proposal, propose
+    from kerasrecipes import diagnose
+    from kerasrecipes.proposal import Proposal
     from kerasrecipes.recipe import Recipe
+    from kerasrecipes.runs import PROPOSAL_FILE
 
     state, history = _complete_run(run_dir)
     path = os.path.join(os.fspath(run_dir), PROPOSAL_FILE)
     record = _io.read_json_or_none(path) if os.path.exists(path) else None
     if isinstance(record, dict):
         return Proposal.from_dict(record)
-    return propose(history, Recipe.from_dict({**Recipe().to_dict(), **state["recipe"]}))
+    return diagnose.propose(history, Recipe.from_dict({**Recipe().to_dict(), **state["recipe"]}))
 
 
 def best_val_accuracy(run_dir):

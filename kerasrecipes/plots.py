@@ -429,6 +429,12 @@ def layer_stats(stats, *, figsize=None):
     return fig
 
 
+def _short_label(name, width=32):
+    """A legend label of at most `width` characters: a long run path keeps its tail (`...runs/demo_next`)."""
+    name = str(name)
+    return name if len(name) <= width else "..." + name[-(width - 3):]
+
+
 def overlay(histories, metrics=("loss", "accuracy"), *, smooth=None, figsize=None):
     """Learning curves of several runs overlaid: validation solid, training dashed, one colour per run.
 
@@ -459,7 +465,8 @@ def overlay(histories, metrics=("loss", "accuracy"), *, smooth=None, figsize=Non
     for ax, metric in zip(axes, shown):
         for i, (name, d) in enumerate(data.items()):
             color = colors(i % 10)
-            for key, style, label in ((metric, "--", f"{name} (train)"), ("val_" + metric, "-", name)):
+            short = _short_label(name)
+            for key, style, label in ((metric, "--", f"{short} (train)"), ("val_" + metric, "-", short)):
                 if key in d:
                     values = moving_average(d[key], window)
                     ax.plot(np.arange(1, len(values) + 1), values, style, color=color, label=label,

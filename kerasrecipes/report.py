@@ -20,7 +20,8 @@ from kerasrecipes import plots
 
 # Optional files of a run directory, next to history.json / history.csv.
 RUN_FILES = {"batch_losses": "batch_losses.json", "layer_stats": "layer_stats.json",
-             "lr_find": "lr_find.json"}
+             "lr_find": "lr_find.json", "proposal": "proposal.json"}
+_READ = ("lr_find", "proposal")  # the files read here; the others are paths their loaders read
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;
@@ -38,8 +39,16 @@ def _png(fig):
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _img(fig, alt):
+def figure_html(fig, alt):
+    """A matplotlib figure as an embedded PNG `<img>` (for every page of the package)."""
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{_png(fig)}">'
+
+
+def page(title, sections) -> str:
+    """A self-contained HTML page of `sections` (HTML strings) with the package's style."""
+    return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+            + "\n".join(sections) + "</body></html>")
 
 
 def _read_json(path):
@@ -53,7 +62,7 @@ def _from_run_dir(run):
         for key, name in RUN_FILES.items():
             path = os.path.join(os.fspath(run), name)
             if os.path.isfile(path):
-                found[key] = _read_json(path) if key == "lr_find" else path
+                found[key] = _read_json(path) if key in _READ else path
     return found
 
 
@@ -110,7 +119,7 @@ def _integer_epochs(fig):
 
 def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, lr_find=None,
            sanity=None, model=None, x=None, y=None, class_names=None, diagnose_kwargs=None,
-           results=None, settings=None, facts=None, model_name=None):
+           results=None, settings=None, facts=None, model_name=None, proposal=None):
     """Write one self-contained HTML page about a training run.
 
     Sections, each where its data exists: the test-accuracy table (`results`),
@@ -141,6 +150,9 @@ def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, l
         settings: The recipe's settings (`Recipe.to_dict()`).
         facts: Other `{name: value}` facts of the run (data, device, seconds).
         model_name: Which model the confusion matrix and top losses come from.
+        proposal: The next run the diagnosis proposes (`kerasrecipes.proposal.Proposal`
+            or its dict; a run directory's `proposal.json` by default), shown
+            after the diagnosis with the command that trains it.
 
     Returns:
         The path written (atomically: a temp file, then renamed).
@@ -156,6 +168,7 @@ def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, l
     batch_losses = batch_losses if batch_losses is not None else found.get("batch_losses")
     layer_stats = layer_stats if layer_stats is not None else found.get("layer_stats")
     lr_find = lr_find if lr_find is not None else found.get("lr_find")
+    proposal = proposal if proposal is not None else found.get("proposal")
     if (x is None) != (y is None) or (model is not None and x is None):
         raise ValueError("model, x and y go together: pass all three for the confusion matrix and top losses")
     is_dir = isinstance(run, (str, os.PathLike)) and os.path.isdir(os.fspath(run))
@@ -174,14 +187,16 @@ def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, l
     if facts:
         sections += ["<h2>Run</h2>", _key_value_table(facts)]
     sections += ["<h2>Learning curves</h2>",
-                 _img(_integer_epochs(plots.history(history, batch_losses=batch_losses)),
+                 figure_html(_integer_epochs(plots.history(history, batch_losses=batch_losses)),
                       "learning curves and learning rate")]
     sections += ["<h2>Diagnosis</h2>", diagnosis._repr_html_()]
+    if proposal is not None:
+        sections += ["<h2>Next run</h2>", _proposal_html(proposal, run if is_dir else None)]
     sections += ["<h2>Metrics</h2>", _metrics_table(history)]
     if lr_find is not None:
-        sections += ["<h2>LR range test</h2>", _img(plots.lr_finder(lr_find), "LR range test")]
+        sections += ["<h2>LR range test</h2>", figure_html(plots.lr_finder(lr_find), "LR range test")]
     if layer_stats is not None:
-        sections += ["<h2>Layer statistics</h2>", _img(plots.layer_stats(layer_stats), "layer statistics")]
+        sections += ["<h2>Layer statistics</h2>", figure_html(plots.layer_stats(layer_stats), "layer statistics")]
     if sanity is not None:
         sections += ["<h2>Sanity checks</h2>", sanity._repr_html_()]
     if settings:
@@ -191,13 +206,22 @@ def report(run, path=None, *, title=None, batch_losses=None, layer_stats=None, l
             sections += [f'<p class="muted">The confusion matrix and the top losses come from {html.escape(model_name)} '
                          f"on {len(y)} held-out test images.</p>"]
         sections += ["<h2>Confusion matrix</h2>",
-                     _img(plots.confusion_matrix(model, x, y, class_names), "confusion matrix"),
+                     figure_html(plots.confusion_matrix(model, x, y, class_names), "confusion matrix"),
                      "<h2>Top losses</h2>",
-                     _img(plots.top_losses(model, x, y, k=16, class_names=class_names), "top losses")]
-    page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
-            + "\n".join(sections) + "</body></html>")
-    return _io.write_text(os.fspath(path), page)
+                     figure_html(plots.top_losses(model, x, y, k=16, class_names=class_names), "top losses")]
+    return _io.write_text(os.fspath(path), page(title, sections))
+
+
+def _proposal_html(proposal, run_dir):
+    from kerasrecipes.proposal import Proposal
+
+    if isinstance(proposal, dict):
+        proposal = Proposal.from_dict(proposal)
+    text = proposal._repr_html_()
+    if proposal and run_dir is not None:
+        text += (f"<p>Train it on the same data and split: <code>{html.escape(proposal.command(os.fspath(run_dir)))}"
+                 "</code></p>")
+    return text
 
 
 def lr_find_report(run, path=None):
@@ -218,8 +242,5 @@ def lr_find_report(run, path=None):
                 "<p>Suggested learning rate: "
                 + ("none (too few points)" if suggestion is None else f"<b>{suggestion:.3g}</b>")
                 + ", the steepest descent of the smoothed loss against log10(LR) (Smith 2017).</p>",
-                _key_value_table(facts), _img(plots.lr_finder(found), "LR range test")]
-    page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
-            + "\n".join(sections) + "</body></html>")
-    return _io.write_text(path or os.path.join(run, "report.html"), page)
+                _key_value_table(facts), figure_html(plots.lr_finder(found), "LR range test")]
+    return _io.write_text(path or os.path.join(run, "report.html"), page(title, sections))

@@ -21,6 +21,9 @@ artefacts and the report. What a run directory promises:
    come back, and `history.json` holds every epoch once.
 5. Every file is written atomically (`kerasrecipes._io`), with the mode the
    umask gives.
+6. The run ends with its diagnosis (`diagnosis.txt`) and the next recipe it
+   proposes (`proposal.json`, `kerasrecipes.proposal`), both in `report.html`
+   and the console, which `kerasrecipes next` trains.
 """
 
 import dataclasses
@@ -38,6 +41,7 @@ from kerasrecipes.recipe import Recipe
 
 STATE_FILE = "run.json"
 HISTORY_FILE = "history.json"
+PROPOSAL_FILE = "proposal.json"
 MEMBERS_DIR = "members"
 BACKUP_DIR = "backup"
 _OVERWRITE_SUFFIX = ".overwrite"
@@ -149,6 +153,23 @@ def read_state(out):
     except (OSError, ValueError) as e:
         raise ValueError(f"{path} cannot be read as JSON ({e}); move the directory away or pass another --out") \
             from None
+
+
+def run_directory(path, *, complete=False) -> dict:
+    """The `run.json` state of the run directory `path`; a one-line `ValueError` naming it when it is none.
+
+    A run directory (of `train`, `demo` or `next`) holds `run.json` and
+    `history.json`; with `complete=True` its run must also have finished.
+    """
+    path = os.fspath(path)
+    state = read_state(path) if os.path.isdir(path) else None
+    if not isinstance(state, dict) or not os.path.exists(os.path.join(path, HISTORY_FILE)):
+        raise ValueError(f"{path!r} is not a run directory of kerasrecipes (no {STATE_FILE} and {HISTORY_FILE}); "
+                         "pass a directory written by train, demo or next")
+    if complete and state.get("status") != "complete":
+        raise ValueError(f"{path!r} holds a run that is {state.get('status')!r}, not complete: finish it first "
+                         "(run its command again)")
+    return state
 
 
 def _data_record(data, n_fit, n_val):
@@ -350,6 +371,7 @@ def _now():
 def _fit_and_write(out, recipe, data, training, val, record, verbose, log):
     from kerasrecipes import diagnose
     from kerasrecipes.callbacks import CheckpointEnsemble
+    from kerasrecipes.proposal import propose
     from kerasrecipes.recipe import find_callback
 
     model, net, n_fit = training.model, training.net, training.batches.n
@@ -403,6 +425,7 @@ def _fit_and_write(out, recipe, data, training, val, record, verbose, log):
         if recipe.tta_flips and recipe.flip:
             results[name + " + TTA flips"] = _accuracy(recipe.predict(ensemble, x_test, tta=True), data.y_test)
     diagnosis = diagnose.diagnose(history)
+    proposal = propose(diagnosis, recipe)
     monitor = "val_loss" if "val_loss" in history else "loss"
     finite = [v if v == v else np.inf for v in history[monitor]]
     summary = {
@@ -412,10 +435,12 @@ def _fit_and_write(out, recipe, data, training, val, record, verbose, log):
         "train_seconds": round(float(sum(seconds)), 1), "train_cpu_seconds": round(float(sum(cpu_seconds)), 1),
         **timing, "test_accuracy": results,
         "ensemble_members_epochs": [m.epoch for m in ensemble_cb.members] if ensemble_cb else [],
-        "findings": [f.name for f in diagnosis.findings],
+        "findings": [f.name for f in diagnosis.findings], "proposal": proposal.reason_lines(),
     }
+    _io.write_json(os.path.join(out, PROPOSAL_FILE), proposal.to_dict())
     _io.write_json(os.path.join(out, "summary.json"), summary)
-    _io.write_text(os.path.join(out, "diagnosis.txt"), str(diagnosis) + "\n")
+    _io.write_text(os.path.join(out, "diagnosis.txt"),
+                   f"{diagnosis}\n\nNext run:\n" + "\n".join(f"  {line}" for line in proposal.lines()) + "\n")
     write_report(out, model=net, x_test=x_test, y_test=data.y_test, state=record, summary=summary)
     _io.write_json(os.path.join(out, STATE_FILE), {**record, **timing, "status": "complete", "finished": _now()})
     shutil.rmtree(os.path.join(out, BACKUP_DIR), ignore_errors=True)  # the run is complete: nothing to resume
@@ -516,8 +541,8 @@ def _facts(state, summary):
     return {k: v for k, v in facts.items() if v not in (None, "")}
 
 
-def format_summary(summary):
-    """The results table a person reads at the end of a run."""
+def format_summary(summary, out=None):
+    """The results table a person reads at the end of a run; with `out`, the command of the proposed next run."""
     lines = [f"{'model':<36}{'test accuracy':>14}"]
     for name, accuracy in summary["test_accuracy"].items():
         lines.append(f"{name:<36}{accuracy:>13.2%}")
@@ -527,4 +552,11 @@ def format_summary(summary):
                  "training)")
     if summary.get("findings"):
         lines.append("diagnosis: " + ", ".join(summary["findings"]) + " (see diagnosis.txt)")
+    if summary.get("proposal"):
+        lines.append("next run (the sources in diagnosis.txt and report.html):")
+        lines += [f"  {line}" for line in summary["proposal"]]
+        if out is not None:
+            lines.append(f"  run it: kerasrecipes next {out} --out {os.fspath(out).rstrip(os.sep)}_next")
+    elif summary.get("findings") == []:
+        lines.append("diagnosis: the curves look healthy; no change proposed")
     return "\n".join(lines)

@@ -48,7 +48,7 @@ def run(args):
                                           prepare=prepare)
         if summary is not None:
             print()
-            print(runs.format_summary(summary))
+            print(runs.format_summary(summary, args.out))
             print(f"\nfiles in {args.out}: {', '.join(runs.files_written(args.out))}")
             print(f"side by side: kerasrecipes compare {args.run_dir} {args.out}")
         return 0

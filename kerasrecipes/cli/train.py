@@ -72,7 +72,7 @@ def train_and_print(out, recipe, data, name, *, overwrite=False, parent=None):
     summary = runs.train(out, recipe, data, overwrite=overwrite, verbose=verbosity(), recipe_name=name,
                          parent=parent)
     print()
-    print(runs.format_summary(summary))
+    print(runs.format_summary(summary, out))
     print(f"\nfiles in {out}: {', '.join(runs.files_written(out))}")
     return 0
 
