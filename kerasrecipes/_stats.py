@@ -1,7 +1,9 @@
 """Numpy-only helpers shared by the diagnostics, the callbacks and the plots (no Keras, no package imports).
 
 `moving_average` smooths a curve, `as_layer_stats` reads any form of
-`LayerStats` output; `kerasrecipes.diagnose`, `kerasrecipes.callbacks.stats`
+`LayerStats` output, `infer_mode` and `best_of` are the one rule for a
+metric's direction (the callbacks, the tuner's oracle, plots, report,
+experiments, runs and compare all ask it); `kerasrecipes.diagnose`, `kerasrecipes.callbacks.stats`
 and `kerasrecipes.plots` all import them from here, so none of them imports
 another for a helper.
 """
@@ -18,6 +20,52 @@ def check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer. Received {name}={value!r}")
     return int(value)
+
+
+# Metric names whose smaller values are better; anything else (accuracy, auc, f1, ...) is maximized.
+_LOWER_IS_BETTER = (
+    "loss", "error", "mae", "mse", "mape", "msle", "crossentropy", "hinge",
+    "divergence", "perplexity", "poisson", "logcosh",
+)
+_MODES = ("auto", "min", "max")
+
+
+def infer_mode(monitor: str, mode: str = "auto") -> str:
+    """Returns "min" or "max" for `monitor`, inferring it from the name when `mode="auto"`.
+
+    Names containing "loss", "error", "mse", "crossentropy"... are minimized,
+    anything else (accuracy, auc, f1...) maximized, as fastai does; Keras's own
+    "auto" asks the compiled metric objects instead, which a callback built
+    before `compile` (or a history read from a file) cannot.
+
+    Example:
+    >>> infer_mode("val_loss"), infer_mode("val_accuracy"), infer_mode("val_accuracy", "min")
+    ('min', 'max', 'min')
+    """
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of 'auto', 'min', 'max'. Received mode={mode!r}")
+    if mode != "auto":
+        return mode
+    name = monitor.lower().removeprefix("val_")
+    return "min" if any(word in name for word in _LOWER_IS_BETTER) else "max"
+
+
+def best_of(values, monitor, mode="auto"):
+    """`(index, value)` of the best finite entry of the curve of metric `monitor`; `None` when none is finite.
+
+    The direction is `infer_mode(monitor, mode)`; the first of equal bests wins.
+
+    Example:
+    >>> best_of([0.5, float("nan"), 0.7, 0.7], "val_accuracy"), best_of([2.0, 1.0, 1.5], "loss")
+    ((2, 0.7), (1, 1.0))
+    """
+    finite = [(i, float(v)) for i, v in enumerate(values)
+              if isinstance(v, (int, float, np.number)) and math.isfinite(v)]
+    if not finite:
+        return None
+    pick = max if infer_mode(monitor, mode) == "max" else min
+    best = pick(v for _, v in finite)
+    return next((i, v) for i, v in finite if v == best)
 
 
 def finite_or_none(value):

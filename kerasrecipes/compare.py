@@ -16,6 +16,7 @@ run's `run.json`.
 import os
 
 from kerasrecipes import _io
+from kerasrecipes._stats import best_of
 
 # (ensemble?, with test-time flips?) -> column
 _TEST_COLUMNS = {(False, False): "test single", (False, True): "test flips", (True, False): "test ensemble",
@@ -66,10 +67,9 @@ def _row(name, state, history, summary):
 
     row = {"variant": name, "status": state.get("status")}
     key = diagnose.accuracy_key(history)
-    values = [v for v in history.get(f"val_{key}", []) if isinstance(v, (int, float)) and v == v] if key else []
-    if values:
-        best = max(values)
-        row.update(best_val_accuracy=best, best_epoch=history[f"val_{key}"].index(best) + 1)
+    found = best_of(history.get(f"val_{key}", []), f"val_{key}") if key else None
+    if found is not None:
+        row.update(best_val_accuracy=found[1], best_epoch=found[0] + 1)
     row["epochs"] = len(history.get("loss", []))
     row.update(_test_accuracies(summary.get("test_accuracy") or {}))
     row.update({"train seconds": summary.get("train_seconds"), "CPU seconds": summary.get("train_cpu_seconds"),

@@ -21,6 +21,8 @@ import keras
 import numpy as np
 
 from kerasrecipes import optimizers, plots
+from kerasrecipes._stats import best_of
+from kerasrecipes.data.preprocessing import to_unit_range
 from kerasrecipes.memory import clear_session
 
 INITIALIZERS = ("zeros", "small_random", "glorot", "he")
@@ -55,12 +57,6 @@ def _split(data):
     if len(x) != len(y) or len(xv) != len(yv):
         raise ValueError(f"inputs and labels differ in length: {len(x)}/{len(y)} train, {len(xv)}/{len(yv)} validation")
     return (x, y), (xv, yv)
-
-
-def _as_float(x):
-    """uint8 images (as the dataset loaders return them) scaled to [0, 1] float32."""
-    x = np.asarray(x)
-    return x.astype("float32") / np.float32(255.0) if x.dtype == np.uint8 else x
 
 
 class Comparison:
@@ -169,16 +165,10 @@ def _summarize(name, model, history, seconds):
     for key, values in history.items():
         if values:
             row[key] = float(values[-1])
-    if "val_accuracy" in history:
-        acc = np.asarray(history["val_accuracy"], dtype="float64")
-        if np.isfinite(acc).any():
-            best = int(np.nanargmax(acc))
-            row["best_val_accuracy"], row["best_epoch"] = float(acc[best]), best + 1
-    elif "val_loss" in history:
-        loss = np.asarray(history["val_loss"], dtype="float64")
-        if np.isfinite(loss).any():
-            best = int(np.nanargmin(loss))
-            row["best_val_loss"], row["best_epoch"] = float(loss[best]), best + 1
+    key = next((k for k in ("val_accuracy", "val_loss") if k in history), None)
+    found = best_of(history[key], key) if key else None
+    if found is not None:
+        row[f"best_{key}"], row["best_epoch"] = found[1], found[0] + 1
     return row
 
 
@@ -234,7 +224,7 @@ def compare(builder, variants, data, epochs=5, *, batch_size=128, optimizer="ada
         raise ValueError(f"epochs must be a positive integer. Received epochs={epochs!r}")
     optimizers.build(optimizer, learning_rate)  # checks both before any work
     (x, y), (xv, yv) = _split(data)
-    x, xv = _as_float(x), _as_float(xv)
+    x, xv = to_unit_range(x), to_unit_range(xv)
     table, histories = [], {}
     for name, kwargs in variants.items():
         clear_session()

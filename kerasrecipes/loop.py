@@ -51,14 +51,13 @@ def proposal_of(run_dir):
 
 def best_val_accuracy(run_dir):
     """The best validation accuracy of a run's epochs (`history.json`), or `None` without one."""
-    import math
-
     from kerasrecipes import diagnose, runs
+    from kerasrecipes._stats import best_of
 
     history = diagnose.load_history(os.path.join(os.fspath(run_dir), runs.HISTORY_FILE))
     key = diagnose.accuracy_key(history)
-    values = [v for v in history.get(f"val_{key}", []) if v is not None and math.isfinite(v)] if key else []
-    return max(values) if values else None
+    found = best_of(history.get(f"val_{key}", []), f"val_{key}") if key else None
+    return None if found is None else found[1]
 
 
 def next_run(run_dir, out, *, overwrite=False, verbose=1, log=print, prepare=None):

@@ -14,7 +14,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from kerasrecipes._stats import as_layer_stats, moving_average
+from kerasrecipes._stats import as_layer_stats, best_of, moving_average
 from kerasrecipes.diagnose import load_batch_losses, load_history, monitor_key
 
 _TRAIN, _VAL, _BEST = "#1f77b4", "#ff7f0e", "#2ca02c"
@@ -90,10 +90,8 @@ def history(h, smooth="auto", *, batch_losses=None, metrics=None, monitor=None, 
     if monitor not in data:
         raise ValueError(f"monitor {monitor!r} is not in the history; it has {sorted(data)}")
     values = np.asarray(data[monitor], dtype="float64")
-    best = None
-    if np.isfinite(values).any():
-        maximize = "acc" in monitor or "auc" in monitor
-        best = int(np.nanargmax(values) if maximize else np.nanargmin(values))
+    found = best_of(values, monitor)
+    best = None if found is None else found[0]
 
     panels = len(names) + (lr_key is not None) + (batch is not None)
     cols = min(panels, 3)

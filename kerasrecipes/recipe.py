@@ -468,11 +468,9 @@ class Recipe:
 
         `x` may be uint8 (scaled by 1/255 here, as in `train_data`) or float in [0, 1].
         """
-        from kerasrecipes.data import tta_predict
+        from kerasrecipes.data import to_unit_range, tta_predict
 
-        x = np.asarray(x)
-        if x.dtype.kind in "iu":
-            x = x.astype("float32") / np.float32(255.0)
+        x = to_unit_range(x)
         tta = (self.tta_flips and self.flip) if tta is None else tta
         if tta:
             return tta_predict(model, x, flips=True, batch_size=512)
@@ -496,8 +494,9 @@ class FitResult:
 
 def data_statistics(x) -> tuple:
     """`(mean, variance)` of images scaled to [0, 1]: what `Recipe.build_model(normalization=...)` takes."""
-    x = np.asarray(x)
-    scaled = x.astype("float32") / np.float32(255.0) if x.dtype.kind in "iu" else x.astype("float32")
+    from kerasrecipes.data.preprocessing import to_unit_range
+
+    scaled = to_unit_range(x)
     return float(scaled.mean()), float(scaled.var())
 
 

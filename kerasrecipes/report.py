@@ -15,6 +15,7 @@ import json
 import os
 
 from kerasrecipes import _io
+from kerasrecipes._stats import best_of
 from kerasrecipes import diagnose as _diagnose
 from kerasrecipes import plots
 
@@ -78,16 +79,10 @@ def _metrics_table(history):
     for key, values in history.items():
         if key == "lr" and "learning_rate" in history:
             continue  # one learning-rate row: Keras's own `learning_rate`
-        finite = [v for v in values if v == v]
-        if not finite:
+        found = best_of(values, key)
+        if found is None:
             continue
-        if "learning_rate" in key or key == "lr":
-            best_text = "-"
-        else:
-            maximize = "acc" in key or "auc" in key
-            best = max(finite) if maximize else min(finite)
-            best_epoch = values.index(best) + 1
-            best_text = f"{_number(best)} (epoch {best_epoch})"
+        best_text = "-" if "learning_rate" in key or key == "lr" else f"{_number(found[1])} (epoch {found[0] + 1})"
         rows.append(f"<tr><td>{html.escape(key)}</td><td>{_number(values[-1])}</td><td>{best_text}</td></tr>")
     return ("<table><thead><tr><th>metric</th><th>last epoch</th><th>best</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")

@@ -36,7 +36,9 @@ import keras
 import numpy as np
 
 from kerasrecipes import _io
+from kerasrecipes._stats import best_of
 from kerasrecipes.callbacks.backup import AtomicBackupAndRestore  # noqa: F401  (re-exported: runs.AtomicBackupAndRestore)
+from kerasrecipes.data.preprocessing import to_unit_range
 from kerasrecipes.recipe import Recipe
 
 STATE_FILE = "run.json"
@@ -206,10 +208,6 @@ def run_data(state):
                          f"{len(data.x_train)} and {len(data.x_test)}")
     return dataclasses.replace(data, x_train=data.x_train[:n], y_train=data.y_train[:n], x_test=data.x_test[:m],
                                y_test=data.y_test[:m])
-
-
-def to_unit_range(x):
-    return x.astype("float32") / np.float32(255.0) if x.dtype == np.uint8 else x
 
 
 def _versions():
@@ -426,12 +424,12 @@ def _fit_and_write(out, recipe, data, training, val, record, verbose, log):
             results[name + " + TTA flips"] = _accuracy(recipe.predict(ensemble, x_test, tta=True), data.y_test)
     diagnosis = diagnose.diagnose(history)
     proposal = propose(diagnosis, recipe)
-    monitor = "val_loss" if "val_loss" in history else "loss"
-    finite = [v if v == v else np.inf for v in history[monitor]]
+    monitor = diagnose.monitor_key(history)
+    best_index = (best_of(history[monitor], monitor) or (0, None))[0]  # epoch 1 when every value is NaN
     summary = {
         "dataset": data.name, "train_images": n_fit, "validation_images": len(x_val),
         "test_images": len(x_test), "epochs_run": len(history[monitor]),
-        "best_epoch": int(np.argmin(finite)) + 1, "best_monitor": monitor,
+        "best_epoch": best_index + 1, "best_monitor": monitor,
         "train_seconds": round(float(sum(seconds)), 1), "train_cpu_seconds": round(float(sum(cpu_seconds)), 1),
         **timing, "test_accuracy": results,
         "ensemble_members_epochs": [m.epoch for m in ensemble_cb.members] if ensemble_cb else [],

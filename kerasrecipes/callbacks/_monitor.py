@@ -22,36 +22,8 @@ import warnings
 import keras
 import numpy as np
 
+from kerasrecipes._stats import infer_mode  # the one direction rule; re-exported as kerasrecipes.callbacks.infer_mode
 from kerasrecipes.callbacks._state import StateStore
-
-# Substrings of a metric name that mean "lower is better"; anything else
-# (accuracy, auc, precision, recall, f1, iou, ...) is maximized, as in fastai.
-_LOWER_IS_BETTER = (
-    "loss", "error", "mae", "mse", "mape", "msle", "crossentropy", "hinge",
-    "divergence", "perplexity", "poisson", "logcosh",
-)
-_MODES = ("auto", "min", "max")
-
-
-def infer_mode(monitor: str, mode: str = "auto") -> str:
-    """Returns "min" or "max" for `monitor`, inferring it from the name when `mode="auto"`.
-
-    Names containing "loss", "error", "mse", "crossentropy"... are minimized,
-    anything else (accuracy, auc, f1...) maximized, as fastai does; Keras's own
-    "auto" asks the compiled metric objects instead, which a callback built
-    before `compile` cannot.
-
-    Example:
-    >>> infer_mode("val_loss"), infer_mode("val_accuracy"), infer_mode("val_accuracy", "min")
-    ('min', 'max', 'min')
-    """
-    if mode not in _MODES:
-        raise ValueError(f"mode must be one of 'auto', 'min', 'max'. Received mode={mode!r}")
-    if mode != "auto":
-        return mode
-    name = monitor.lower().removeprefix("val_")
-    return "min" if any(word in name for word in _LOWER_IS_BETTER) else "max"
-
 
 def improves(value, reference, mode: str, min_delta: float = 0.0) -> bool:
     """Whether `value` beats `reference` by more than `min_delta` in direction `mode` ("min" or "max").

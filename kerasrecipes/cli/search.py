@@ -129,9 +129,7 @@ def split(args, data):
     """`(x, y), (x_val, y_val)` of the search: a class-stratified validation part of the training split
     (`kerasrecipes.data.train_val_split`, seeded by --seed or 0, so a resumed search sees the same images),
     and the first --train-size images of the rest."""
-    import numpy as np
-
-    from kerasrecipes.data import train_val_split
+    from kerasrecipes.data import to_unit_range, train_val_split
 
     train, val = sizes(len(data.x_train), args.train_size, args.val_size, data.name)
     caps = getattr(args, "smoke_sizes", None)
@@ -139,7 +137,7 @@ def split(args, data):
         train, val = min(train, caps[0]), min(val, caps[1])
     x = data.x_train if data.x_train.ndim == 4 else data.x_train[..., None]
     if args.model != "recipe":  # a recipe scales its uint8 images inside the training step
-        x = x.astype("float32") / np.float32(255.0) if x.dtype == np.uint8 else x.astype("float32")
+        x = to_unit_range(x)
     (x_fit, y_fit), (x_val, y_val) = train_val_split(x, data.y_train.astype("int32"), val / len(x),
                                                      seed=args.seed if args.seed is not None else 0)
     return (x_fit[:train], y_fit[:train]), (x_val, y_val)

@@ -8,5 +8,6 @@ from kerasrecipes.data.imbalance import class_weights
 from kerasrecipes.data.imbalance import resample
 from kerasrecipes.data.pipeline import pipeline
 from kerasrecipes.data.preprocessing import standardization
+from kerasrecipes.data.preprocessing import to_unit_range
 from kerasrecipes.data.split import train_val_split
 from kerasrecipes.data.tta import tta_predict

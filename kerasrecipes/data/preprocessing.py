@@ -1,4 +1,5 @@
-"""Zero-centring and standardization as adapted keras.layers.Normalization layers."""
+"""Pixel scaling (`to_unit_range`, the one uint8 -> [0, 1] rule) and zero-centring and standardization as
+adapted keras.layers.Normalization layers."""
 
 import keras
 import numpy as np
@@ -6,6 +7,21 @@ import numpy as np
 from kerasrecipes.data._checks import check_array, check_bool, check_choice
 
 _PER = {"channel": -1, "pixel": (1, 2, 3), "global": None}
+
+
+def to_unit_range(x):
+    """Images as float32 in [0, 1]: integer pixels (uint8, as the loaders return them) divided by 255.
+
+    Float images are taken as already scaled and only cast to float32. Every
+    place of the package that scales pixels on the host calls this (a recipe's
+    training step scales its uint8 batches on the device instead).
+
+    Example:
+    >>> to_unit_range(np.array([0, 51, 255], dtype="uint8")).tolist()
+    [0.0, 0.20000000298023224, 1.0]
+    """
+    x = np.asarray(x)
+    return x.astype("float32") / np.float32(255.0) if x.dtype.kind in "iu" else x.astype("float32", copy=False)
 
 
 def standardization(x, per="channel", scale=True):

@@ -28,6 +28,7 @@ import sys
 import keras_tuner as kt
 
 from kerasrecipes import _io
+from kerasrecipes._stats import infer_mode
 
 _ENDED = ("COMPLETED", "FAILED")
 
@@ -159,7 +160,7 @@ class _SafeState:
         objective = self.objective
         if getattr(objective, "name", None) == name:
             return objective.direction
-        return "min" if ("loss" in name or "error" in name) else "max"
+        return infer_mode(name)
 
     def _completed_curves(self, trial_id, name):
         curves = []
