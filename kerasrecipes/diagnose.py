@@ -429,9 +429,9 @@ def _improvement_split(values, window):
 
 def _check_still_improving(values, key, improving):
     n = len(values)
-    if n < 3:
+    if n < 2:
         return None
-    window = max(2, n // 4)
+    window = max(1 if n < 4 else 2, n // 4)  # 2 or 3 epochs: the last one against those before it
     recent, total = _improvement_split(values, window)
     if total > 0 and recent / total > improving and int(np.nanargmin(values)) >= n - 2:
         return Finding("still_improving", f"{key} fell by {_fmt(recent)} in the last {window} epochs, "
@@ -539,8 +539,8 @@ def diagnose(
       minimum while the training loss kept falling.
     - "underfitting": training accuracy below `underfit_accuracy` and no gap.
     - "still_improving": the monitored loss (val_loss, else loss) fell by more
-      than `improving` of its total fall in the last quarter of the epochs and
-      is at its best at the end.
+      than `improving` of its total fall in the last quarter of the epochs (the
+      last epoch of a 2- or 3-epoch run) and is at its best at the end.
     - "plateau": the monitored loss improved by no more than `min_delta`
       (relative) in the last `patience` epochs, without rising (that would be
       overfitting).

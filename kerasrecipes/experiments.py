@@ -5,8 +5,10 @@ and He initialization; Wei's tips and Hung-yi Lee's compare sigmoid and tanh
 against the ReLU family and maxout; cs231n places BatchNorm before the
 nonlinearity (Ioffe & Szegedy) and asks what happens after it; and Srivastava
 et al. (2014) sweep the dropout rate from 0.0 to 0.9. `compare` runs any such
-comparison for a model builder; the `compare_*` functions are those four,
-built on the `kerasrecipes.models` factories.
+comparison for a model builder or for variants of a `Recipe` (the package's
+one run configuration: each variant then trains exactly as `Recipe.fit`
+trains it); the `compare_*` functions are those four, built on the
+`kerasrecipes.models` factories.
 
 Memory: `compare` calls `kerasrecipes.clear_session()` before each variant, so
 a long comparison in a notebook stays flat (`tests/test_memory_loops.py`).
@@ -41,19 +43,24 @@ _BN_ORDERS = {
 }
 
 
-def _split(data):
-    """((x, y), (x_val, y_val)) from either that or (x, y), holding out the last 20%."""
+def _split(data, seed=0):
+    """((x, y), (x_val, y_val)) from either that or (x, y), holding out 20% of every class (seeded)."""
+    from kerasrecipes.data import train_val_split
+
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ValueError("data must be (x, y) or ((x, y), (x_val, y_val)). "
                          f"Received {type(data).__name__} of length {len(data) if hasattr(data, '__len__') else '?'}")
     if isinstance(data[0], (tuple, list)):
         (x, y), (xv, yv) = data
     else:
-        x, y = data
-        cut = int(len(x) * 0.8)
-        if cut < 1 or cut >= len(x):
-            raise ValueError(f"data needs at least 2 examples to hold out a validation set. Received {len(x)}")
-        x, y, xv, yv = x[:cut], y[:cut], x[cut:], y[cut:]
+        x, y = np.asarray(data[0]), np.asarray(data[1])
+        if len(x) < 2 or len(x) != len(y):
+            raise ValueError(f"data needs at least 2 examples, as many labels as inputs, to hold out a validation "
+                             f"set. Received {len(x)} inputs and {len(y)} labels")
+        labels = y.argmax(axis=-1) if y.ndim > 1 else y  # one-hot rows: their class
+        index = np.arange(len(x)).reshape(-1, 1)
+        (fit, _), (val, _) = train_val_split(index, labels, 0.2, seed=seed)
+        x, y, xv, yv = x[fit[:, 0]], y[fit[:, 0]], x[val[:, 0]], y[val[:, 0]]
     if len(x) != len(y) or len(xv) != len(yv):
         raise ValueError(f"inputs and labels differ in length: {len(x)}/{len(y)} train, {len(xv)}/{len(yv)} validation")
     return (x, y), (xv, yv)
@@ -172,9 +179,13 @@ def _summarize(name, model, history, seconds):
     return row
 
 
-def compare(builder, variants, data, epochs=5, *, batch_size=128, optimizer="adam", learning_rate=1e-3,
-            loss="sparse_categorical_crossentropy", metrics=("accuracy",), seed=0, callbacks=None,
-            verbose=0, title="comparison"):
+# What `compare` uses for a model builder's uncompiled models; a Recipe has these as its own fields.
+_FIT_DEFAULTS = {"batch_size": 128, "optimizer": "adam", "learning_rate": 1e-3,
+                 "loss": "sparse_categorical_crossentropy", "metrics": ("accuracy",)}
+
+
+def compare(builder, variants, data, epochs=None, *, batch_size=None, optimizer=None, learning_rate=None,
+            loss=None, metrics=None, seed=0, callbacks=None, verbose=0, title="comparison"):
     """Train one model per variant on the same data with the same seed; tabulate and overlay the curves.
 
     Before each variant the global seed is reset (`keras.utils.set_random_seed`),
@@ -186,63 +197,116 @@ def compare(builder, variants, data, epochs=5, *, batch_size=128, optimizer="ada
     `builder` reuses.
 
     Args:
-        builder: `builder(**kwargs) -> keras.Model`. An uncompiled model is
+        builder: A `kerasrecipes.recipe.Recipe`, whose variants are field
+            overrides (`{"light": {"augment": "light"}}`): each trains through
+            `Recipe.fit` (its optimizer, schedule, loss, augmentation and
+            batch size), `input_shape` and `num_classes` taken from the data.
+            Or `builder(**kwargs) -> keras.Model`: an uncompiled model is
             compiled with a fresh `optimizer` at `learning_rate`, `loss` and
             `metrics`; a compiled one is trained as it is.
-        variants: `{name: kwargs for builder}`, e.g. `{"he": {"kernel_initializer": "he"}}`.
-        data: `(x, y)` (the last 20% is held out for validation) or
-            `((x, y), (x_val, y_val))`; uint8 images are scaled to [0, 1].
-        epochs: Epochs per variant. Defaults to `5`.
-        batch_size: Defaults to `128`.
-        optimizer: Optimizer name for uncompiled models, one of
-            `kerasrecipes.optimizers.NAMES`. Defaults to "adam".
-        learning_rate: Its learning rate. Defaults to `1e-3`.
-        loss: Defaults to "sparse_categorical_crossentropy".
-        metrics: Defaults to `("accuracy",)`.
-        seed: Global seed set before each variant. Defaults to `0`.
+        variants: `{name: kwargs}`: Recipe fields, or the builder's arguments
+            (`{"he": {"kernel_initializer": "he"}}`).
+        data: `(x, y)` (20% of every class held out for validation, drawn with
+            `seed`) or `((x, y), (x_val, y_val))`; uint8 images are scaled to [0, 1].
+        epochs: Epochs per variant. Defaults to the recipe's `epochs`, or `5`
+            for a builder.
+        batch_size, optimizer, learning_rate, loss, metrics: For a builder only
+            (a Recipe's are its fields: set them there or in the variants).
+            Default to `128`, "adam" (one of `kerasrecipes.optimizers.NAMES`),
+            `1e-3`, "sparse_categorical_crossentropy" and `("accuracy",)`.
+        seed: Global seed set before each variant (a Recipe's own `seed`
+            wins when it has one). Defaults to `0`.
         callbacks: Optional callable `name -> list of callbacks` (fresh ones
             per variant) or a list (shared: they must reset in on_train_begin).
         verbose: Passed to `fit`. Defaults to `0`.
         title: Title of the table and figure. Defaults to "comparison".
 
     Returns:
-        A `Comparison`: `.table`, `.histories`, `.best`, `.figure()`.
+        A `Comparison`: `.table`, `.histories`, `.best`, `.figure()`; for a
+        Recipe, `.differences` holds the fields the variants set.
 
     Example:
+    >>> recipe = kr.presets.get("fashion_mnist_fast", epochs=3)
+    >>> result = compare(recipe, {"none": {"augment": "none"}, "light": {"augment": "light"}}, (x, y))
     >>> result = compare(lambda units: my_model(units), {"small": {"units": 32}, "big": {"units": 256}},
     ...                  data=((x, y), (x_val, y_val)), epochs=3)
     >>> result.figure()
     """
-    if not callable(builder):
-        raise ValueError(f"builder must be a callable returning a keras.Model. Received builder={builder!r}")
+    from kerasrecipes.recipe import Recipe
+
+    is_recipe = isinstance(builder, Recipe)
+    if not is_recipe and not callable(builder):
+        raise ValueError("builder must be a kerasrecipes Recipe or a callable returning a keras.Model. "
+                         f"Received builder={builder!r}")
     if not isinstance(variants, dict) or not variants:
-        raise ValueError(f"variants must be a non-empty dict of name -> builder kwargs. Received variants={variants!r:.80}")
+        raise ValueError(f"variants must be a non-empty dict of name -> kwargs. Received variants={variants!r:.80}")
     for name, kwargs in variants.items():
         if not isinstance(kwargs, dict):
-            raise ValueError(f"variants[{name!r}] must be a dict of builder kwargs. Received {kwargs!r}")
-    if int(epochs) != epochs or epochs < 1:
+            raise ValueError(f"variants[{name!r}] must be a dict of {'Recipe fields' if is_recipe else 'builder kwargs'}"
+                             f". Received {kwargs!r}")
+    if epochs is not None and (isinstance(epochs, bool) or int(epochs) != epochs or epochs < 1):
         raise ValueError(f"epochs must be a positive integer. Received epochs={epochs!r}")
-    optimizers.build(optimizer, learning_rate)  # checks both before any work
-    (x, y), (xv, yv) = _split(data)
+    fit_args = {"batch_size": batch_size, "optimizer": optimizer, "learning_rate": learning_rate, "loss": loss,
+                "metrics": metrics}
+    if is_recipe:
+        given = {k: v for k, v in fit_args.items() if v is not None}
+        if given:
+            name, value = next(iter(given.items()))
+            raise ValueError(f"{name} is set by the Recipe (its fields batch_size, optimizer, base_lr, "
+                             f"label_smoothing, ...), not by compare: put it in the recipe or the variants. "
+                             f"Received {name}={value!r}")
+        recipes = _recipe_variants(builder, variants, data, epochs, seed)
+    else:
+        fit_args = {k: _FIT_DEFAULTS[k] if v is None else v for k, v in fit_args.items()}
+        optimizers.build(fit_args["optimizer"], fit_args["learning_rate"])  # checks both before any work
+    (x, y), (xv, yv) = _split(data, seed)
     x, xv = to_unit_range(x), to_unit_range(xv)
     table, histories = [], {}
     for name, kwargs in variants.items():
         clear_session()
         keras.utils.set_random_seed(seed)
-        model = builder(**kwargs)
-        if not isinstance(model, keras.Model):
-            raise ValueError(f"builder(**variants[{name!r}]) must return a keras.Model. Received {type(model).__name__}")
-        if not model.compiled:
-            model.compile(optimizer=optimizers.build(optimizer, learning_rate), loss=loss, metrics=list(metrics))
         cbs = callbacks(name) if callable(callbacks) else list(callbacks or [])
         start = time.perf_counter()
-        history = model.fit(x, y, validation_data=(xv, yv), epochs=int(epochs), batch_size=batch_size,
-                            callbacks=cbs, verbose=verbose)
+        if is_recipe:
+            result = recipes[name].fit(x, y, validation_data=(xv, yv), callbacks=cbs, verbose=verbose)
+            model, history = result.model, result.history
+        else:
+            model = builder(**kwargs)
+            if not isinstance(model, keras.Model):
+                raise ValueError(f"builder(**variants[{name!r}]) must return a keras.Model. "
+                                 f"Received {type(model).__name__}")
+            if not model.compiled:
+                model.compile(optimizer=optimizers.build(fit_args["optimizer"], fit_args["learning_rate"]),
+                              loss=fit_args["loss"], metrics=list(fit_args["metrics"]))
+            history = model.fit(x, y, validation_data=(xv, yv), epochs=int(epochs or 5),
+                                batch_size=fit_args["batch_size"], callbacks=cbs, verbose=verbose)
         seconds = time.perf_counter() - start
         histories[str(name)] = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         table.append(_summarize(str(name), model, histories[str(name)], seconds))
         del model, history  # so the next clear_session frees this variant's model and traced steps
-    return Comparison(table, histories, title)
+    differences = {}
+    if is_recipe:
+        fields = sorted({k for kwargs in variants.values() for k in kwargs})
+        differences = {k: [getattr(r, k) for r in recipes.values()] for k in fields}
+    return Comparison(table, histories, title, differences=differences)
+
+
+def _recipe_variants(recipe, variants, data, epochs, seed):
+    """`{name: Recipe}`: the base recipe with each variant's fields, the data's shape and classes, the seed."""
+    import dataclasses
+
+    from kerasrecipes.recipe import check_fields
+
+    input_shape, num_classes = _shape_and_classes(data)
+    base = {"input_shape": input_shape, "num_classes": num_classes,
+            "seed": recipe.seed if recipe.seed is not None else seed}
+    if epochs is not None:
+        base["epochs"] = int(epochs)
+    recipes = {}
+    for name, kwargs in variants.items():
+        check_fields(kwargs, what=f"variants[{name!r}]", values=kwargs)
+        recipes[name] = dataclasses.replace(recipe, **{**base, **kwargs})  # the Recipe checks every value
+    return recipes
 
 
 def _factory(model, input_shape, num_classes, base):

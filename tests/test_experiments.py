@@ -46,6 +46,29 @@ def test_compare_splits_plain_data_and_scales_uint8():
     assert np.isfinite(result.table[0]["val_loss"]) and result.table[0]["val_loss"] < 10
 
 
+def test_compare_over_recipe_variants_trains_each_through_recipe_fit(tiny):
+    from kerasrecipes.recipe import Recipe
+
+    recipe = Recipe(filters=(4, 8), convs_per_stage=1, batch_size=100, epochs=5, ensemble=None,
+                    jit_compile=False, deterministic=True)
+    variants = {"none": {"augment": "none"}, "none again": {"augment": "none"}, "light": {"augment": "light"}}
+    result = experiments.compare(recipe, variants, tiny, epochs=2)
+    h = result.histories
+    assert all(len(v["loss"]) == 2 for v in h.values())  # epochs overrides the recipe's 5
+    np.testing.assert_array_equal(h["none"]["val_loss"], h["none again"]["val_loss"])  # the same seed
+    assert h["none"]["loss"] != h["light"]["loss"]
+    assert result.differences == {"augment": ["none", "none", "light"]}
+    assert "<h2>Settings that differ</h2>" in result._repr_html_()
+    rows = {r["variant"]: r for r in result.table}
+    assert rows["light"]["params"] == recipe.build_model().count_params()
+    with pytest.raises(ValueError, match=r"batch_size is set by the Recipe.*Received batch_size=64"):
+        experiments.compare(recipe, variants, tiny, batch_size=64)
+    with pytest.raises(ValueError, match=r"unknown Recipe field\(s\) widht in variants\['w'\].*widht=3"):
+        experiments.compare(recipe, {"w": {"widht": 3}}, tiny)
+    with pytest.raises(ValueError, match="Received augment='huge'"):
+        experiments.compare(recipe, {"a": {"augment": "huge"}}, tiny)
+
+
 def test_compare_rejects_bad_arguments(tiny):
     with pytest.raises(ValueError, match="variants must be"):
         experiments.compare(_builder, {}, tiny)

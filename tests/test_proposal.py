@@ -182,3 +182,10 @@ def test_the_docstring_examples_run():
         for test in doctest.DocTestFinder().find(function, function.__name__, globs=dict(function.__globals__)):
             runner.run(test)
     assert runner.failures == 0 and runner.tries == 5
+
+
+def test_a_two_epoch_run_whose_loss_still_falls_is_still_improving_and_gets_more_epochs():
+    history = {"loss": [1.52, 0.93], "val_loss": [1.13, 0.92], "accuracy": [0.58, 0.81], "val_accuracy": [0.71, 0.81]}
+    assert diagnose.diagnose(history).names == ["still_improving"]  # measured: the preset stopped after 2 epochs
+    assert propose(history, Recipe(epochs=2)).diff_lines() == ["epochs: 2 -> 4 (still_improving)"]
+    assert "still_improving" not in diagnose.diagnose({**history, "val_loss": [0.92, 1.13]})
