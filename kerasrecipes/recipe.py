@@ -214,11 +214,12 @@ class Recipe:
 
     def stage_plan(self) -> tuple:
         """`(filters, convs_per_stage)` as the model is built: the arch's table filled in where `None`."""
-        from kerasrecipes.models import VGG_ARCHS
+        from kerasrecipes.models.vgg import ARCHS, DEFAULT_CONVS_PER_STAGE, DEFAULT_FILTERS
 
-        table = VGG_ARCHS.get(self.arch, {}) if self.arch else {}
-        filters = self.filters if self.filters is not None else table.get("filters", (32, 64, 128))
-        convs = self.convs_per_stage if self.convs_per_stage is not None else table.get("convs_per_stage", 2)
+        table = ARCHS.get(self.arch, {}) if self.arch else {}
+        filters = self.filters if self.filters is not None else table.get("filters", DEFAULT_FILTERS)
+        convs = self.convs_per_stage if self.convs_per_stage is not None \
+            else table.get("convs_per_stage", DEFAULT_CONVS_PER_STAGE)
         return tuple(filters), (tuple(convs) if isinstance(convs, (tuple, list)) else int(convs))
 
     def resolved(self, seed=None, precision=None) -> "Recipe":

@@ -16,7 +16,8 @@ ARCHS = {
 }
 HEADS = ("flatten", "gap")
 POOLINGS = ("max", "avg", "stride")
-DEFAULT_FILTERS = (64, 128, 256)
+# The one default stage plan (models.vgg and Recipe.stage_plan): three stages for 28x28 to 32x32 images.
+DEFAULT_FILTERS = (32, 64, 128)
 DEFAULT_CONVS_PER_STAGE = 2
 
 
@@ -101,7 +102,7 @@ def vgg(
         arch: "vgg11", "vgg13", "vgg16" or "vgg19" for Simonyan & Zisserman's
             stage layout (the table `ARCHS`); `filters` or `convs_per_stage`,
             when also given, override the table's. Defaults to `None`
-            (`filters=(64, 128, 256)`, 2 convs per stage).
+            (`filters=DEFAULT_FILTERS`, (32, 64, 128), 2 convs per stage).
         filters: Filters per stage.
         convs_per_stage: 3x3 convolutions per stage, an int or one per stage.
         order: The unit after each convolution, tokens `conv`, `bn`, `act`, `drop`
