@@ -114,7 +114,7 @@ def test_minutes_sizes_the_recipe_and_refuses_a_named_one(broken, tmp_path, caps
 
     trained = {}
     monkeypatch.setattr(runs, "train", lambda out, recipe, data, **kw: trained.update(recipe=recipe, **kw) or {})
-    monkeypatch.setattr(runs, "format_summary", lambda summary: "")
+    monkeypatch.setattr(runs, "format_summary", lambda summary, out=None: "")
     monkeypatch.setattr(runs, "files_written", lambda out: [])
     monkeypatch.setenv("KERASRECIPES_SMOKE", "1")
     status, out, err = _main(["train", "--data", root, "--skip-bad-files", "--image-size", "32,32",
