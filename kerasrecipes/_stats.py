@@ -15,8 +15,14 @@ import os
 import numpy as np
 
 
-def check_positive_int(name, value):
-    """A positive integer argument (a window, a count); a ValueError naming it otherwise."""
+def check_positive_int(value, name, allow_none=False):
+    """A positive integer argument (a window, a count, a batch size) as an int; a ValueError naming it otherwise.
+
+    The one positive-integer check of the package (`data`, `tuning`, the
+    callbacks and `diagnose` import it). With `allow_none`, `None` passes.
+    """
+    if allow_none and value is None:
+        return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer. Received {name}={value!r}")
     return int(value)
@@ -92,7 +98,7 @@ def moving_average(values, window):
     >>> moving_average([1.0, 2.0, 3.0, 4.0], 3)
     array([1.5, 2. , 3. , 3.5])
     """
-    window = check_positive_int("window", window)
+    window = check_positive_int(window, "window")
     values = np.asarray(values, dtype="float64")
     if values.ndim != 1:
         raise ValueError(f"values must be one-dimensional. Received an array of shape {values.shape}")

@@ -606,8 +606,8 @@ def diagnose(
                         ("vanishing", vanishing), ("exploding", exploding)):
         if not isinstance(value, (int, float)) or not value >= 0:
             raise ValueError(f"{name} must be a non-negative number. Received {name}={value!r}")
-    check_positive_int("patience", patience)
-    check_positive_int("noise_window", noise_window)
+    check_positive_int(patience, "patience")
+    check_positive_int(noise_window, "noise_window")
     h = load_history(history)
     if "loss" not in h:
         raise ValueError(f"history has no 'loss' column; it has {sorted(h)}")

@@ -157,7 +157,7 @@ def follow(run_dir, out, rounds, *, minutes=None, overwrite=False, verbose=1, lo
     """
     from kerasrecipes._stats import check_positive_int
 
-    check_positive_int("rounds", rounds)
+    check_positive_int(rounds, "rounds")
     if minutes is not None and not (isinstance(minutes, (int, float)) and minutes > 0):
         raise ValueError(f"minutes must be a positive number. Received minutes={minutes!r}")
     out = os.fspath(out)

@@ -196,8 +196,8 @@ class LayerStats(keras.callbacks.Callback):
 
     def __init__(self, every=1, sample=None, sample_size=256, at_start=True, layers=None, loss=None):
         super().__init__()
-        check_positive_int("every", every)
-        check_positive_int("sample_size", sample_size)
+        check_positive_int(every, "every")
+        check_positive_int(sample_size, "sample_size")
         if layers is not None and (isinstance(layers, str) or not all(isinstance(n, str) for n in layers)):
             raise ValueError(f"layers must be a list of layer names or None. Received layers={layers!r}")
         if not isinstance(sample, (tuple, list)) or len(sample) != 2:
@@ -312,7 +312,7 @@ class BatchLossRecorder(keras.callbacks.Callback):
 
     def __init__(self, window=20):
         super().__init__()
-        check_positive_int("window", window)
+        check_positive_int(window, "window")
         self.window = int(window)
         self.losses = []
         self.epochs = []

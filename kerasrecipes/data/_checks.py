@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from kerasrecipes._stats import check_positive_int  # noqa: F401  (the one positive-int check, used here)
+
 
 def check_array(value, name, ranks=None, finite=True):
     """Return `value` as a numeric numpy array, or raise a ValueError naming `name`."""
@@ -52,12 +54,6 @@ def check_labels(value, name="y", length=None, num_classes=None):
                 f"with num_classes={num_classes}"
             )
     return labels.astype(np.int64)
-
-
-def check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer. Received {name}={value!r}")
-    return int(value)
 
 
 def check_bool(value, name):

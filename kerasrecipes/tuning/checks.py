@@ -9,19 +9,9 @@ model's classes, lengths that differ).
 import keras_tuner as kt
 import numpy as np
 
+from kerasrecipes._stats import check_positive_int  # noqa: F401  (the one positive-int check; checks.check_positive_int)
+from kerasrecipes.data._checks import check_seed  # noqa: F401  (the one seed check; checks.check_seed)
 from kerasrecipes.memory import clear_session
-
-
-def check_positive_int(value, name, allow_none=False):
-    if allow_none and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int. Received {name}={value!r}")
-
-
-def check_seed(seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be an integer >= 0 or None. Received seed={seed!r}")
 
 
 def objective_names(objective):

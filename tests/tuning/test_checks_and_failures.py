@@ -64,7 +64,7 @@ def test_a_training_label_beyond_the_models_outputs_and_a_bad_seed_are_refused(t
     y[0] = 5  # the build function's model has 3 outputs
     with pytest.raises(ValueError, match=r"y has label 5 outside the model's classes 0..2"):
         random_search(_build, x, y, validation_split=0.25, directory=tmp_path, verbose=0)
-    with pytest.raises(ValueError, match=r"seed must be an integer >= 0 or None. Received seed=-1"):
+    with pytest.raises(ValueError, match=r"seed must be None or an integer >= 0. Received seed=-1"):
         random_search(_build, *_data(), validation_split=0.25, directory=tmp_path, seed=-1)
     assert _no_trial_ran(tmp_path)
 

@@ -235,8 +235,8 @@ def test_objective_the_model_does_not_report_raises_before_any_trial(data, tmp_p
     "kwargs, match",
     [
         (dict(validation_data=None), "objective 'val_accuracy' is a validation metric but no validation_data"),
-        (dict(max_trials=0), "max_trials must be a positive int. Received max_trials=0"),
-        (dict(epochs=1.5), "epochs must be a positive int. Received epochs=1.5"),
+        (dict(max_trials=0), "max_trials must be a positive integer. Received max_trials=0"),
+        (dict(epochs=1.5), "epochs must be a positive integer. Received epochs=1.5"),
         (dict(algorithm="grid"), "algorithm must be one of random, hyperband. Received algorithm='grid'"),
         (dict(validation_data=([1],)), "validation_data must be a tuple"),
         (dict(objective=3), "objective must be a metric name"),
