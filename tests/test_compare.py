@@ -6,12 +6,11 @@ table's numbers are checked against each run's `summary.json` and
 and embedded figure.
 """
 
-import dataclasses
 import os
 
 import pytest
 
-from kerasrecipes import _io, datasets, diagnose, presets, runs
+from kerasrecipes import _io, diagnose, presets, runs
 from kerasrecipes.cli import main
 from kerasrecipes.compare import compare
 
@@ -20,10 +19,8 @@ TINY = dict(convs_per_stage=1, dense_units=(8,), batch_size=64, ensemble="every"
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    full = datasets.load("sample")
-    data = dataclasses.replace(full, x_train=full.x_train[:320], y_train=full.y_train[:320],
-                               x_test=full.x_test[:128], y_test=full.y_test[:128])
+def two_runs(tmp_path_factory, sample_small):
+    data = sample_small
     root = tmp_path_factory.mktemp("compare")
     dirs = []
     for name, fields in (("narrow", dict(filters=(4, 8), epochs=2)), ("wide", dict(filters=(8, 16), epochs=3))):

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from kerasrecipes import _io, datasets, loop, presets, runs
+from kerasrecipes import _io, loop, presets, runs
 from kerasrecipes.cli import main
 from kerasrecipes.proposal import Change, Proposal
 from kerasrecipes.recipe import Recipe
@@ -21,10 +21,8 @@ TINY = dict(filters=(4, 8), convs_per_stage=1, dense_units=(8,), epochs=2, batch
 
 
 @pytest.fixture(scope="module")
-def data():
-    full = datasets.load("sample")
-    return dataclasses.replace(full, x_train=full.x_train[:320], y_train=full.y_train[:320],
-                               x_test=full.x_test[:128], y_test=full.y_test[:128])
+def data(sample_small):
+    return sample_small
 
 
 @pytest.fixture(scope="module")
@@ -146,15 +144,12 @@ def test_follow_refuses_bad_rounds_and_minutes_before_any_write(parent, tmp_path
     assert not (tmp_path / "chain").exists()
 
 
-def test_a_next_run_killed_in_an_epochs_backup_resumes_to_the_numbers_of_an_uninterrupted_one(tmp_path):
+def test_a_next_run_killed_in_an_epochs_backup_resumes_to_the_numbers_of_an_uninterrupted_one(data, tmp_path):
     """Real processes: `kerasrecipes next` SIGKILLed inside the write of epoch 2's backup, then run again."""
     import signal
     import subprocess
     import sys
 
-    full = datasets.load("sample")
-    data = dataclasses.replace(full, x_train=full.x_train[:320], y_train=full.y_train[:320],
-                               x_test=full.x_test[:128], y_test=full.y_test[:128])
     start = tmp_path / "start"
     runs.train(start, presets.get("factory", **{**TINY, "epochs": 3, "deterministic": True}), data, verbose=0,
                log=lambda line: None, recipe_name="factory")

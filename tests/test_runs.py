@@ -9,17 +9,15 @@ import os
 
 import pytest
 
-from kerasrecipes import datasets, presets, runs
+from kerasrecipes import presets, runs
 
 TINY = dict(filters=(4, 8), convs_per_stage=1, dense_units=(8,), epochs=1, batch_size=64, ensemble="every",
             ensemble_k=1, jit_compile=False, seed=0)
 
 
 @pytest.fixture(scope="module")
-def data():
-    full = datasets.load("sample")
-    return dataclasses.replace(full, x_train=full.x_train[:320], y_train=full.y_train[:320],
-                               x_test=full.x_test[:128], y_test=full.y_test[:128])
+def data(sample_small):
+    return sample_small
 
 
 def _snapshot(directory):
