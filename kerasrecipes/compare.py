@@ -35,7 +35,8 @@ def compare(*run_dirs, title="runs compared"):
         An `experiments.Comparison` with one row per run (its path as given):
         status, best validation accuracy and its epoch, epochs run, test accuracy
         (single, flips, ensemble, ensemble + flips), training wall and CPU
-        seconds, estimated compile seconds and the run it follows (`parent`);
+        seconds, estimated compile seconds, the diagnosis's findings and the run it
+        follows (`parent`);
         `.differences` holds the recipe fields (and the data) that differ.
 
     Example:
@@ -72,6 +73,8 @@ def _row(name, state, history, summary):
         row.update(best_val_accuracy=found[1], best_epoch=found[0] + 1)
     row["epochs"] = len(history.get("loss", []))
     row.update(_test_accuracies(summary.get("test_accuracy") or {}))
+    if "findings" in summary:
+        row["diagnosis"] = ", ".join(summary["findings"]) or "healthy"
     row.update({"train seconds": summary.get("train_seconds"), "CPU seconds": summary.get("train_cpu_seconds"),
                 "compile seconds": summary.get("compile_seconds"), "parent": state.get("parent")})
     return {k: v for k, v in row.items() if v is not None}

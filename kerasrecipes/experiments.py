@@ -122,7 +122,7 @@ class Comparison:
     def _columns(self):
         preferred = ["variant", "status", "params", "seconds", "loss", "val_loss", "accuracy", "val_accuracy",
                      "best_val_accuracy", "best_epoch", "epochs", "test single", "test flips", "test ensemble",
-                     "test ensemble + flips", "train seconds", "CPU seconds", "compile seconds", "parent"]
+                     "test ensemble + flips", "train seconds", "CPU seconds", "compile seconds", "diagnosis", "parent"]
         present = [c for c in preferred if any(c in r for r in self.table)]
         return present + sorted({k for r in self.table for k in r} - set(present))
 

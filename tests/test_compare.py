@@ -45,6 +45,7 @@ def test_the_table_holds_each_runs_own_numbers_and_the_fields_that_differ(two_ru
         assert row["test ensemble + flips"] == summary["test_accuracy"]["every ensemble of 1 + TTA flips"]
         assert row["train seconds"] == summary["train_seconds"] and row["CPU seconds"] == summary["train_cpu_seconds"]
         assert result.histories[run]["loss"] == history["loss"]
+        assert row["diagnosis"] == (", ".join(summary["findings"]) or "healthy")
     assert [r["epochs"] for r in result.table] == [2, 3]
     assert result.differences == {"epochs": [2, 3], "filters": [[4, 8], [8, 16]]}
     text = repr(result)
