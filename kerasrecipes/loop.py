@@ -34,19 +34,51 @@ def _complete_run(run_dir):
     return state, diagnose.load_history(os.path.join(os.fspath(run_dir), runs.HISTORY_FILE))
 
 
-def proposal_of(run_dir):
-    """The `Proposal` of a complete run: its `proposal.json`, else proposed again from its history and recipe."""
+def proposal_of(run_dir, lr_find=None):
+    """The `Proposal` of a complete run: its `proposal.json`, else proposed again from its history and recipe.
+
+    With `lr_find` (an `lr-find` directory), proposed again with that LR range
+    test's suggestion (`lr_find_suggestion`) for an LR finding.
+    """
     from kerasrecipes import diagnose
     from kerasrecipes.proposal import Proposal
     from kerasrecipes.recipe import Recipe
     from kerasrecipes.runs import PROPOSAL_FILE
 
     state, history = _complete_run(run_dir)
+    recipe = Recipe.from_dict({**Recipe().to_dict(), **state["recipe"]})
+    suggestion = None if lr_find is None else lr_find_suggestion(lr_find, recipe)
     path = os.path.join(os.fspath(run_dir), PROPOSAL_FILE)
-    record = _io.read_json_or_none(path) if os.path.exists(path) else None
+    record = _io.read_json_or_none(path) if os.path.exists(path) and suggestion is None else None
     if isinstance(record, dict):
         return Proposal.from_dict(record)
-    return diagnose.propose(history, Recipe.from_dict({**Recipe().to_dict(), **state["recipe"]}))
+    return diagnose.propose(history, recipe, lr_find=suggestion)
+
+
+def lr_find_suggestion(lr_dir, recipe):
+    """The LR range test of `lr_dir` (`kerasrecipes lr-find --out DIR`) as a learning rate at `recipe`'s batch size.
+
+    The test measured its suggestion at its own batch size; the linear scaling
+    rule carries it to the recipe's. A test run with another optimizer says
+    nothing about this recipe's LR and is refused, as is a directory without a
+    suggestion. Returns a float.
+    """
+    from kerasrecipes.lr_finder import LR_FIND_FILE
+
+    path = os.path.join(os.fspath(lr_dir), LR_FIND_FILE)
+    record = _io.read_json_or_none(path) if os.path.isfile(path) else None
+    if not isinstance(record, dict):
+        raise ValueError(f"lr_find must be a directory written by kerasrecipes lr-find (with {LR_FIND_FILE}). "
+                         f"Received lr_find={os.fspath(lr_dir)!r}")
+    suggestion, tested = record.get("suggestion"), record.get("recipe") or {}
+    if not isinstance(suggestion, (int, float)) or not suggestion > 0:
+        raise ValueError(f"the LR range test in {os.fspath(lr_dir)!r} made no suggestion (too few points before the "
+                         f"loss minimum); run it again over a wider range. Received lr_find={os.fspath(lr_dir)!r}")
+    if tested.get("optimizer", recipe.optimizer) != recipe.optimizer:
+        raise ValueError(f"the LR range test in {os.fspath(lr_dir)!r} ran with optimizer {tested['optimizer']!r}, the "
+                         f"run with {recipe.optimizer!r}: its LR does not carry over; run lr-find with the run's recipe "
+                         f"flags. Received lr_find={os.fspath(lr_dir)!r}")
+    return float(suggestion) * recipe.batch_size / int(tested.get("batch_size", recipe.batch_size))
 
 
 def best_val_accuracy(run_dir):
@@ -60,13 +92,16 @@ def best_val_accuracy(run_dir):
     return None if found is None else found[1]
 
 
-def next_run(run_dir, out, *, overwrite=False, verbose=1, log=print, prepare=None):
+def next_run(run_dir, out, *, lr_find=None, overwrite=False, verbose=1, log=print, prepare=None):
     """Train the proposal of the complete run in `run_dir` into the run directory `out`.
 
     Args:
         run_dir: A complete run directory (`kerasrecipes train`, `demo` or `next`).
         out: The new run directory; running again after a kill resumes, into a
             complete one does nothing (as `runs.train`).
+        lr_find: Optional `kerasrecipes lr-find` directory: an LR finding then
+            takes its suggestion (`lr_find_suggestion`) instead of a third or
+            three times the LR.
         overwrite: Retrain a complete run in `out`. Defaults to `False`.
         verbose: Keras's fit verbosity. Defaults to `1`.
         log: Where one-line messages go. Defaults to `print`.
@@ -87,7 +122,7 @@ def next_run(run_dir, out, *, overwrite=False, verbose=1, log=print, prepare=Non
     state, _ = _complete_run(run_dir)
     if os.path.abspath(out) == os.path.abspath(run_dir):
         raise ValueError(f"out must be a new run directory, not the run it follows. Received out={out!r}")
-    proposal = proposal_of(run_dir)
+    proposal = proposal_of(run_dir, lr_find)
     if not proposal.changes:
         log(f"{run_dir}: the curves look healthy; no change proposed, nothing to train")
         return proposal, None
@@ -133,7 +168,8 @@ class Loop:
         return "\n".join(lines)
 
 
-def follow(run_dir, out, rounds, *, minutes=None, overwrite=False, verbose=1, log=print, prepare=None):
+def follow(run_dir, out, rounds, *, minutes=None, lr_find=None, overwrite=False, verbose=1, log=print,
+           prepare=None):
     """Follow the proposals from `run_dir` for up to `rounds` rounds, into `out/round1`, `out/round2`, ...
 
     A round trains the previous round's proposal (`next_run`). The loop stops
@@ -150,6 +186,8 @@ def follow(run_dir, out, rounds, *, minutes=None, overwrite=False, verbose=1, lo
         out: The loop directory (created); holds the rounds and `loop.json`.
         rounds: Most rounds to train, a positive integer.
         minutes: Optional training-time budget of the rounds, in minutes.
+        lr_find: As for `next_run`, for the first round (the LR range test
+            measured the starting recipe).
         overwrite, verbose, log, prepare: As for `next_run`.
 
     Returns:
@@ -171,7 +209,8 @@ def follow(run_dir, out, rounds, *, minutes=None, overwrite=False, verbose=1, lo
     spent = 0.0
     for k in range(1, rounds + 1):
         previous = loop.runs[-1]
-        proposal = proposal_of(previous)
+        first = lr_find if k == 1 else None
+        proposal = proposal_of(previous, first)
         if not proposal.changes:
             loop.stopped = f"the curves of {previous} look healthy: nothing to change"
             break
@@ -184,7 +223,8 @@ def follow(run_dir, out, rounds, *, minutes=None, overwrite=False, verbose=1, lo
                                 f"{minutes * 60:.0f} s are spent")
                 break
         target = os.path.join(out, f"round{k}")
-        _, summary = next_run(previous, target, overwrite=overwrite, verbose=verbose, log=log, prepare=prepare)
+        _, summary = next_run(previous, target, lr_find=first, overwrite=overwrite, verbose=verbose, log=log,
+                              prepare=prepare)
         spent += float(summary.get("train_seconds") or 0.0)
         loop.runs.append(target)
         loop.val_accuracy.append(best_val_accuracy(target))

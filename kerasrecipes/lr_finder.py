@@ -7,6 +7,8 @@ import numpy as np
 
 from kerasrecipes._models import check_built, check_compiled
 
+LR_FIND_FILE = "lr_find.json"  # what `kerasrecipes lr-find --out DIR` writes: the result and the recipe it tested
+
 
 class LRFinderResult:
     """What `lr_find` measured.

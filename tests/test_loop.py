@@ -92,10 +92,11 @@ class _Scripted:
     """Proposals and validation accuracies set by the test, in place of real curves."""
 
     def __init__(self, monkeypatch, scores, healthy_after=None):
-        self.trained = []
+        self.trained, self.lr_finds = [], []
         recipe = presets.get("factory", **TINY)
 
-        def proposal_of(run_dir):
+        def proposal_of(run_dir, lr_find=None):
+            self.lr_finds.append(lr_find)
             k = len(self.trained)
             changes = [] if healthy_after is not None and k >= healthy_after else ["x"]
             return _FakeProposal(dataclasses.replace(recipe, epochs=2 + k), changes)
@@ -137,6 +138,12 @@ def test_rounds_stop_when_validation_accuracy_stops_improving_or_the_curves_are_
     assert json.loads((tmp_path / "chain" / loop.LOOP_FILE).read_text())["stopped"] == result.stopped
 
 
+def test_the_lr_range_test_informs_the_first_round_only(parent, tmp_path, monkeypatch):
+    script = _Scripted(monkeypatch, {"start": 0.5, "round1": 0.6, "round2": 0.7, "round3": 0.8})
+    loop.follow(parent, tmp_path / "chain", 3, lr_find="runs/lr", log=lambda line: None)
+    assert script.lr_finds == ["runs/lr", None, None]  # it measured the starting recipe, not the rounds' changes
+
+
 def test_follow_refuses_bad_rounds_and_minutes_before_any_write(parent, tmp_path):
     for kwargs, match in (({"rounds": 0}, "rounds"), ({"rounds": 2, "minutes": -1}, "minutes")):
         with pytest.raises(ValueError, match=match):
@@ -176,3 +183,32 @@ def test_a_next_run_killed_in_an_epochs_backup_resumes_to_the_numbers_of_an_unin
     state = runs.read_state(tmp_path / "killed")
     assert state["status"] == "complete" and state["parent"] == str(start)
     assert state["recipe"]["base_lr"] == proposal.recipe.base_lr == 0.05
+
+
+def test_an_lr_find_directory_gives_an_lr_finding_its_suggestion_at_the_runs_batch_size(parent, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "too_high"
+    shutil.copytree(parent, run)
+    os.remove(run / runs.PROPOSAL_FILE)
+    _io.write_json(run / runs.HISTORY_FILE, {"loss": [2.3, 5.0, 12.0], "val_loss": [2.3, 5.0, 12.0],
+                                             "accuracy": [0.1, 0.1, 0.1], "val_accuracy": [0.1, 0.1, 0.1]})
+    recipe = Recipe.from_dict(runs.read_state(run)["recipe"])
+    assert recipe.batch_size == 64
+    lr_dir = tmp_path / "lr"
+    tested = {**recipe.to_dict(), "batch_size": 32}
+    _io.write_json(lr_dir / "lr_find.json", {"suggestion": 1e-4, "recipe": tested})
+    assert loop.lr_find_suggestion(lr_dir, recipe) == pytest.approx(2e-4)  # measured at 32, carried to 64
+    change = loop.proposal_of(run, lr_dir).changes[0]
+    assert (change.field, change.finding) == ("base_lr", "lr_too_high") and "range test" in change.reason
+    assert change.new == pytest.approx(float(f"{recipe.base_lr_for(2e-4):.3g}"))
+    assert loop.proposal_of(run).changes[0].new == pytest.approx(float(f"{recipe.base_lr / 3:.3g}"))  # without
+    for record, message in (({"suggestion": None, "recipe": tested}, "made no suggestion"),
+                            ({"suggestion": 1e-4, "recipe": {**tested, "optimizer": "sgd"}}, "ran with optimizer")):
+        _io.write_json(lr_dir / "lr_find.json", record)
+        assert main(["next", str(run), "--out", str(tmp_path / "new"), "--lr-find", str(lr_dir)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err
+    with pytest.raises(ValueError, match="directory written by kerasrecipes lr-find"):
+        loop.proposal_of(run, tmp_path)
+    assert not (tmp_path / "new").exists()

@@ -32,6 +32,7 @@ def add_parser(command):
 
 def run(args):
     from kerasrecipes import _io, lr_find, optimizers, presets
+    from kerasrecipes.lr_finder import LR_FIND_FILE
     from kerasrecipes.recipe import data_statistics, one_hot
 
     if not 0 < args.min_lr < args.max_lr:
@@ -56,9 +57,9 @@ def run(args):
     png = os.path.join(args.out, "lr_find.png")
     figure = result.plot()
     _io.atomic_write(png, lambda f: figure.savefig(f, format="png", dpi=100), mode="wb")
-    _io.write_json(os.path.join(args.out, "lr_find.json"), record)
+    _io.write_json(os.path.join(args.out, LR_FIND_FILE), record)
     print(result.summary())
-    print(f"wrote {png} and {os.path.join(args.out, 'lr_find.json')}; `kerasrecipes report {args.out}` makes "
+    print(f"wrote {png} and {os.path.join(args.out, LR_FIND_FILE)}; `kerasrecipes report {args.out}` makes "
           "the HTML page")
     if result.suggestion is not None:
         base_lr = recipe.base_lr_for(result.suggestion)

@@ -19,6 +19,7 @@ def add_parser(command):
         description=DESCRIPTION,
         epilog="Examples:\n  kerasrecipes next runs/demo --out runs/demo_next\n"
         "  kerasrecipes next runs/demo --out runs/demo_loop --rounds 3 --minutes 20\n"
+        "  kerasrecipes next runs/demo --out runs/demo_lr --lr-find runs/lr\n"
         "  kerasrecipes compare runs/demo runs/demo_next")
     parser.add_argument("run_dir", help="a complete run directory (train, demo or next)")
     parser.add_argument("--out", required=True, help="the new run directory (with --rounds > 1: the loop directory)")
@@ -27,6 +28,9 @@ def add_parser(command):
                         "improving (default: 1)")
     parser.add_argument("--minutes", type=flags.positive_number("minutes"), metavar="M", default=None,
                         help="with --rounds: no round starts that would pass M minutes of training in all")
+    parser.add_argument("--lr-find", metavar="DIR", default=None,
+                        help="an lr-find directory of the run's recipe: an LR finding (too high, too low) takes its "
+                        "suggested LR instead of a third or three times the run's (first round)")
     parser.add_argument("--overwrite", action="store_true", help="retrain into a directory that holds a complete run")
     parser.set_defaults(func=run)
 
@@ -44,16 +48,16 @@ def run(args):
         raise ValueError(f"--minutes bounds the rounds of --rounds N (N > 1). Received --minutes {args.minutes:g} "
                          "--rounds 1")
     if args.rounds == 1:
-        proposal, summary = loop.next_run(args.run_dir, args.out, overwrite=args.overwrite, verbose=verbosity(),
-                                          prepare=prepare)
+        proposal, summary = loop.next_run(args.run_dir, args.out, lr_find=args.lr_find, overwrite=args.overwrite,
+                                          verbose=verbosity(), prepare=prepare)
         if summary is not None:
             print()
             print(runs.format_summary(summary, args.out))
             print(f"\nfiles in {args.out}: {', '.join(runs.files_written(args.out))}")
             print(f"side by side: kerasrecipes compare {args.run_dir} {args.out}")
         return 0
-    result = loop.follow(args.run_dir, args.out, args.rounds, minutes=args.minutes, overwrite=args.overwrite,
-                         verbose=verbosity(), prepare=prepare)
+    result = loop.follow(args.run_dir, args.out, args.rounds, minutes=args.minutes, lr_find=args.lr_find,
+                         overwrite=args.overwrite, verbose=verbosity(), prepare=prepare)
     print(f"side by side: kerasrecipes compare {' '.join(result.runs)} --out {args.out}/compare.html")
     return 0
 
