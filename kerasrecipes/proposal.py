@@ -8,10 +8,10 @@ earlier finding changed. The rules:
 
 | finding | the change, in order of preference | source |
 |---|---|---|
-| lr_too_high | `base_lr`: the LR finder's suggestion, else / 3 | cs231n, babysitting ("if you got NaN ... your learning rate is high"); Wei, insights from figures |
+| lr_too_high | `base_lr`: the LR finder's suggestion, else / 3 | cs231n, babysitting ("if you got NaN ... your learning rate is high"); Wei, insights from figures ("a very high learning rate will cause a quite strange loss curve") |
 | lr_too_low | `base_lr`: the LR finder's suggestion, else x 3 | cs231n, babysitting ("loss barely changing: the learning rate is small"); Wei ("too linear: the learning rate is low") |
 | overfitting | `augment` one step stronger (none, light, standard, strong); `weight_decay` x 2; `dropout` + 0.1; `epochs` down to the best epoch | cs231n ("huge train/val gap: increase regularization, get more data"); Wei, data augmentation; Lee, regularization, dropout, early stopping |
-| underfitting | `filters` x 2 (wider); `convs_per_stage` + 1 (deeper); `epochs` x 2; `weight_decay` / 2 | cs231n ("no gap between train/val: underfitting: train longer, use a bigger model") |
+| underfitting | `filters` x 2 (wider); `convs_per_stage` + 1 (deeper); `epochs` x 2; `weight_decay` / 2 | cs231n ("no gap between train/val: underfitting: train longer, use a bigger model"); Wei ("no gap ... at a low accuracy level ... increase the model capacity") |
 | still_improving | `epochs` x 2 | cs231n ("accuracy still going up: you need to train longer") |
 | plateau | `schedule` = halving; with halving already, `early_stopping` on | Wei ("stopped making progress on the validation set: divide the LR by 2"); Lee, early stopping |
 | noisy_batches | `batch_size` x 2 (the LR follows by the linear scaling rule) | Wei, insights from figures ("the width of the curve is related to the batch size") |
@@ -36,7 +36,8 @@ MAX_DROPOUT = 0.5
 DEFAULT_WEIGHT_DECAY = 5e-4
 SOURCES = {
     "lr_too_high": "cs231n, babysitting the learning process: a loss that explodes (NaN) means the learning rate "
-                   "is high; Wei, insights from figures",
+                   "is high; Wei, insights from figures: a very high learning rate causes a quite strange loss "
+                   "curve (one that rises or swings)",
     "lr_too_low": "cs231n, babysitting the learning process: a loss barely changing means the learning rate is "
                   "small; Wei: a loss curve too linear means it is low",
     "augment": "cs231n: a huge train/val gap is overfitting, get more data; Wei: data augmentation is the thing "
@@ -44,8 +45,10 @@ SOURCES = {
     "weight_decay": "cs231n: a huge train/val gap is overfitting, increase regularization; Lee: L2 regularization",
     "dropout": "cs231n: increase regularization; Lee: dropout",
     "fewer_epochs": "Lee: early stopping, where the validation loss was lowest",
-    "wider": "cs231n: no gap between train and val is underfitting, use a bigger model",
-    "deeper": "cs231n: no gap between train and val is underfitting, use a bigger model",
+    "wider": "cs231n: no gap between train and val is underfitting, use a bigger model; Wei, insights from "
+             "figures: no gap at a low accuracy means low learnability, increase the model capacity",
+    "deeper": "cs231n: no gap between train and val is underfitting, use a bigger model; Wei, insights from "
+              "figures: no gap at a low accuracy means low learnability, increase the model capacity",
     "longer": "cs231n: accuracy still going up, you need to train longer",
     "less_regularization": "cs231n: no gap between train and val is underfitting; a strong penalty holds the "
                            "model back",
