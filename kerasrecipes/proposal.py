@@ -113,8 +113,8 @@ class Proposal:
         return [f"{c.line()}: {c.reason}" for c in self.changes]
 
     def command(self, run_dir, out=None) -> str:
-        """The command that trains this proposal after the run in `run_dir`."""
-        return f"kerasrecipes next {run_dir} --out {out or str(run_dir).rstrip('/') + '_next'}"
+        """The command that trains this proposal after the run in `run_dir` (`next_command`)."""
+        return next_command(run_dir, out)
 
     def to_dict(self) -> dict:
         return {"recipe": self.recipe.to_dict(), "findings": list(self.findings),
@@ -153,6 +153,19 @@ class Proposal:
         return ('<table class="kr-proposal"><thead><tr><th>field</th><th>now</th><th>next</th><th>finding</th>'
                 f"<th>why</th><th>source</th></tr></thead><tbody>{rows}</tbody></table>"
                 + (f"<ul>{left}</ul>" if left else ""))
+
+
+def next_command(run_dir, out=None) -> str:
+    """`kerasrecipes next RUN_DIR --out OUT`, with `OUT` = `RUN_DIR_next` unless given (console, report, docs).
+
+    Example:
+    >>> next_command("runs/demo/")
+    'kerasrecipes next runs/demo/ --out runs/demo_next'
+    """
+    import os
+
+    run_dir = os.fspath(run_dir)
+    return f"kerasrecipes next {run_dir} --out {os.fspath(out) if out else run_dir.rstrip(os.sep) + '_next'}"
 
 
 def propose(diagnosis, recipe: Recipe, *, lr_find=None) -> Proposal:

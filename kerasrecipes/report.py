@@ -41,12 +41,22 @@ def _png(fig):
 
 
 def figure_html(fig, alt):
-    """A matplotlib figure as an embedded PNG `<img>` (for every page of the package)."""
+    """A matplotlib figure as an embedded PNG `<img>` (for every page of the package).
+
+    Example:
+    >>> figure_html(plots.history({"loss": [1.0, 0.5]}), "curves")[:34]
+    '<img alt="curves" src="data:image/'
+    """
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{_png(fig)}">'
 
 
 def page(title, sections) -> str:
-    """A self-contained HTML page of `sections` (HTML strings) with the package's style."""
+    """A self-contained HTML page of `sections` (HTML strings) with the package's style.
+
+    Example:
+    >>> page("a run", ["<h1>a run</h1>"])[:15]
+    '<!DOCTYPE html>'
+    """
     return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
             + "\n".join(sections) + "</body></html>")

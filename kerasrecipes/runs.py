@@ -162,6 +162,11 @@ def run_directory(path, *, complete=False) -> dict:
 
     A run directory (of `train`, `demo` or `next`) holds `run.json` and
     `history.json`; with `complete=True` its run must also have finished.
+    `next`, `compare` and `loop` check their folders with it before any work.
+
+    Example:
+    >>> state = run_directory("runs/demo", complete=True)
+    >>> state["recipe"]["epochs"], state["parent"]
     """
     path = os.fspath(path)
     state = read_state(path) if os.path.isdir(path) else None
@@ -554,7 +559,9 @@ def format_summary(summary, out=None):
         lines.append("next run (the sources in diagnosis.txt and report.html):")
         lines += [f"  {line}" for line in summary["proposal"]]
         if out is not None:
-            lines.append(f"  run it: kerasrecipes next {out} --out {os.fspath(out).rstrip(os.sep)}_next")
+            from kerasrecipes.proposal import next_command
+
+            lines.append(f"  run it: {next_command(out)}")
     elif summary.get("findings") == []:
         lines.append("diagnosis: the curves look healthy; no change proposed")
     return "\n".join(lines)

@@ -68,6 +68,8 @@ def test_the_command_writes_the_page_and_names_it(two_runs, tmp_path, capsys):
     assert main(["compare", *two_runs, "--out", str(out)]) == 0
     said = capsys.readouterr().out
     assert str(out) in said and out.read_text().count("<tr>") >= 3
+    assert main(["compare", *two_runs, "--out", str(tmp_path)]) == 2  # a directory is not a page
+    assert "--out must name an HTML file" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("make, message", [

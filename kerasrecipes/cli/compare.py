@@ -14,8 +14,12 @@ def add_parser(command):
 
 
 def run(args):
+    import os
+
     from kerasrecipes.compare import compare
 
+    if os.path.isdir(args.out):
+        raise ValueError(f"--out must name an HTML file, not a directory. Received --out {args.out}")
     comparison = compare(*args.run_dirs)  # every folder checked before anything is written
     path = comparison.write_html(args.out)
     print(repr(comparison))
